@@ -1,0 +1,155 @@
+package generator
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/module"
+)
+
+// Answers is everything a render depends on. Flags, prompts and answers files fill it; templates
+// only read it. Nothing else (clock, environment, randomness) reaches the output.
+type Answers struct {
+	Name     string            `json:"name"`     // daemon, binary, directory and env-var stem
+	Module   string            `json:"module"`   // Go module path of the generated project
+	Go       string            `json:"go"`       // go directive of the generated go.mod, e.g. "1.26"
+	Features []string          `json:"features"` // resolved, in catalog order
+	Settings map[string]string `json:"settings"` // Setting.Key → value; encoding/json sorts the keys
+}
+
+var nameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,38}[a-z0-9]$`)
+
+var goVersionRE = regexp.MustCompile(`^1\.[0-9]+(\.[0-9]+)?$`)
+
+// InvalidError reports an answer that cannot be used; Flag names the flag that sets it.
+type InvalidError struct {
+	Flag  string // e.g. "--module", or "NAME" for the positional argument
+	Value string
+	Why   string // what is wrong and what to do
+}
+
+func (e *InvalidError) Error() string {
+	return fmt.Sprintf("invalid %s %q: %s", e.Flag, e.Value, e.Why)
+}
+
+// CheckName reports whether name can be a directory, binary and environment-variable stem.
+func CheckName(name string) error {
+	if !nameRE.MatchString(name) || strings.Contains(name, "--") {
+		return &InvalidError{Flag: "NAME", Value: name, Why: "use 2-40 characters: lower-case letters, digits and single dashes, starting with a letter (e.g. " + suggestName(name) + ")"}
+	}
+	return nil
+}
+
+// CheckModule reports whether path is a valid Go module path.
+func CheckModule(path string) error {
+	if err := module.CheckPath(path); err != nil {
+		why := strings.TrimPrefix(err.Error(), fmt.Sprintf("malformed module path %q: ", path))
+		return &InvalidError{Flag: "--module", Value: path, Why: why + "; try --module example.com/" + suggestName(path)}
+	}
+	return nil
+}
+
+// suggestName turns arbitrary input into something CheckName accepts, for error messages.
+func suggestName(s string) string {
+	if i := strings.LastIndex(s, "/"); i >= 0 {
+		s = s[i+1:]
+	}
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+	}
+	out := strings.Trim(b.String(), "-")
+	if out == "" || out[0] < 'a' || out[0] > 'z' {
+		out = "my-daemon"
+	}
+	return out
+}
+
+// Validate checks every answer, resolves the feature set, drops settings of features that are
+// not enabled and fills missing settings with their defaults. It returns the normalized Answers.
+func (a Answers) Validate() (Answers, error) {
+	if err := CheckName(a.Name); err != nil {
+		return a, err
+	}
+	if err := CheckModule(a.Module); err != nil {
+		return a, err
+	}
+	if !goVersionRE.MatchString(a.Go) {
+		return a, &InvalidError{Flag: "go version", Value: a.Go, Why: "want a Go release such as 1.26"}
+	}
+	features, err := Resolve(a.Features)
+	if err != nil {
+		return a, err
+	}
+	out := Answers{Name: a.Name, Module: a.Module, Go: a.Go, Features: features, Settings: map[string]string{}}
+	known := map[string]bool{}
+	for _, s := range AllSettings() {
+		known[s.Key] = true
+	}
+	for k := range a.Settings {
+		if !known[k] {
+			return a, &InvalidError{Flag: "setting", Value: k, Why: "no feature has this setting (daemongen new --help lists them)"}
+		}
+	}
+	for _, s := range Settings(features) {
+		v, ok := a.Settings[s.Key]
+		if !ok {
+			v = s.Default
+		}
+		if s.Check != nil {
+			if err := s.Check(v); err != nil {
+				return a, &InvalidError{Flag: "--" + s.Key, Value: v, Why: err.Error()}
+			}
+		}
+		out.Settings[s.Key] = v
+	}
+	return out, nil
+}
+
+// Has reports whether feature is enabled; templates use it only for their own feature's
+// settings, never to branch on another feature (that would break `add`).
+func (a Answers) Has(feature string) bool { return slices.Contains(a.Features, feature) }
+
+// Get returns a setting; an unknown key is an error, which fails the template that asked.
+func (a Answers) Get(key string) (string, error) {
+	v, ok := a.Settings[key]
+	if !ok {
+		return "", fmt.Errorf("setting %q is not set (is its feature enabled?)", key)
+	}
+	return v, nil
+}
+
+// EnvPrefix is the stem of the generated daemon's environment variables: "my-app" → "MY_APP".
+func (a Answers) EnvPrefix() string {
+	return strings.ToUpper(strings.ReplaceAll(a.Name, "-", "_"))
+}
+
+// GoDuration returns a duration setting as a Go expression, e.g. "25s" → "25 * time.Second",
+// for templates that need the value as a constant.
+func (a Answers) GoDuration(key string) (string, error) {
+	v, err := a.Get(key)
+	if err != nil {
+		return "", err
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return "", fmt.Errorf("setting %q: %w", key, err)
+	}
+	for _, u := range []struct {
+		unit time.Duration
+		name string
+	}{{time.Hour, "Hour"}, {time.Minute, "Minute"}, {time.Second, "Second"}, {time.Millisecond, "Millisecond"}} {
+		if d%u.unit == 0 {
+			return fmt.Sprintf("%d * time.%s", d/u.unit, u.name), nil
+		}
+	}
+	return fmt.Sprintf("%d", d), nil
+}

@@ -1,0 +1,251 @@
+package generator
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Feature is one optional capability of a generated daemon. Its templates live in
+// templates/features/<Name>; everything else about it is declared here.
+type Feature struct {
+	Name      string    // lower case; the --features value and the template directory name
+	Summary   string    // one line, shown by prompts, --help and `daemongen features`
+	Default   bool      // enabled by --yes when --features is not given
+	Requires  []string  // features enabled together with this one
+	Conflicts []string  // features that cannot be enabled with this one
+	Modules   []string  // third-party modules the generated code imports; empty means stdlib only
+	Settings  []Setting // questions this feature asks; each becomes a flag of the same name
+}
+
+// Setting is one question. The same declaration drives the --flag, the prompt and the template
+// ({{ .Get "key" }}), so the three cannot drift apart.
+type Setting struct {
+	Key     string             // flag name and Answers.Settings key, e.g. "shutdown-timeout"
+	Prompt  string             // the question as shown on a terminal
+	Help    string             // why it matters; shown by the prompt's "?" and by --help
+	Default string             // used with --yes, offered in prompts
+	Check   func(string) error // nil means any value
+}
+
+// BaseSettings are asked whatever features are chosen: they configure the base daemon.
+var BaseSettings = []Setting{
+	{
+		Key:     "shutdown-timeout",
+		Prompt:  "Shutdown budget (default for the daemon's --shutdown-timeout)",
+		Help:    "How long a graceful stop may take before the daemon gives up and exits 74. Keep it below your supervisor's kill timeout (systemd TimeoutStopSec, Kubernetes terminationGracePeriodSeconds) minus 5s.",
+		Default: "25s",
+		Check:   checkDuration(time.Second, 10*time.Minute),
+	},
+}
+
+// Catalog lists every feature, sorted by Name. It is a literal slice, not an init() registry:
+// the set is closed, and one place to read is easier than a registry.
+var Catalog = []Feature{
+	{
+		Name:    "signals",
+		Summary: "SIGINT/SIGTERM graceful shutdown within one deadline, second signal forces exit, SIGHUP validated reload",
+		Default: true,
+	},
+}
+
+// DefaultFeatures returns the features --yes enables, in catalog order.
+func DefaultFeatures() []string {
+	var names []string
+	for _, f := range Catalog {
+		if f.Default {
+			names = append(names, f.Name)
+		}
+	}
+	return names
+}
+
+// AllFeatures returns every feature name in catalog order.
+func AllFeatures() []string {
+	names := make([]string, len(Catalog))
+	for i, f := range Catalog {
+		names[i] = f.Name
+	}
+	return names
+}
+
+// Lookup returns the named feature.
+func Lookup(name string) (Feature, bool) {
+	i := slices.IndexFunc(Catalog, func(f Feature) bool { return f.Name == name })
+	if i < 0 {
+		return Feature{}, false
+	}
+	return Catalog[i], true
+}
+
+// UnknownFeatureError reports a feature name that is not in the catalog.
+type UnknownFeatureError struct {
+	Name    string
+	Suggest string // closest known name, or ""
+}
+
+func (e *UnknownFeatureError) Error() string {
+	msg := fmt.Sprintf("unknown feature %q", e.Name)
+	if e.Suggest != "" {
+		msg += fmt.Sprintf("; did you mean %q?", e.Suggest)
+	}
+	return msg + " (daemongen features lists them)"
+}
+
+// ConflictError reports two requested features that cannot be enabled together.
+type ConflictError struct{ A, B string }
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("feature %q conflicts with %q; choose one of them", e.A, e.B)
+}
+
+// ParseFeatures turns a --features value ("a,b", "none", "all") into feature names.
+func ParseFeatures(value string) ([]string, error) {
+	value = strings.TrimSpace(value)
+	switch value {
+	case "none", "":
+		return []string{}, nil
+	case "all":
+		return AllFeatures(), nil
+	}
+	var names []string
+	for _, n := range strings.Split(value, ",") {
+		n = strings.ToLower(strings.TrimSpace(n))
+		if n == "" {
+			continue
+		}
+		if n == "none" || n == "all" {
+			return nil, fmt.Errorf("%q cannot be combined with other feature names", n)
+		}
+		names = append(names, n)
+	}
+	return names, nil
+}
+
+// Resolve checks requested feature names, adds what they require, rejects conflicts and returns
+// the closed set in catalog order (the order templates are applied in).
+func Resolve(requested []string) ([]string, error) {
+	want := map[string]bool{}
+	var visit func(name string) error
+	visit = func(name string) error {
+		if want[name] {
+			return nil
+		}
+		f, ok := Lookup(name)
+		if !ok {
+			return &UnknownFeatureError{Name: name, Suggest: closest(name, AllFeatures())}
+		}
+		want[name] = true
+		for _, r := range f.Requires {
+			if err := visit(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, name := range requested {
+		if err := visit(name); err != nil {
+			return nil, err
+		}
+	}
+	var out []string
+	for _, f := range Catalog {
+		if !want[f.Name] {
+			continue
+		}
+		for _, c := range f.Conflicts {
+			if want[c] {
+				return nil, &ConflictError{A: f.Name, B: c}
+			}
+		}
+		out = append(out, f.Name)
+	}
+	return out, nil
+}
+
+// Combinations returns every valid feature set (Requires closed, no Conflicts), "none" first,
+// in a deterministic order. The compile tests prove that each of them builds.
+func Combinations() [][]string {
+	seen := map[string]bool{}
+	var out [][]string
+	for mask := 0; mask < 1<<len(Catalog); mask++ {
+		var req []string
+		for i, f := range Catalog {
+			if mask&(1<<i) != 0 {
+				req = append(req, f.Name)
+			}
+		}
+		set, err := Resolve(req)
+		if err != nil {
+			continue
+		}
+		key := strings.Join(set, ",")
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, set)
+	}
+	return out
+}
+
+// Settings returns the questions asked for a feature set: base settings first, then each
+// feature's, in catalog order.
+func Settings(features []string) []Setting {
+	out := slices.Clone(BaseSettings)
+	for _, f := range Catalog {
+		if slices.Contains(features, f.Name) {
+			out = append(out, f.Settings...)
+		}
+	}
+	return out
+}
+
+// AllSettings returns every setting of the base and of every feature; the CLI registers one
+// flag for each.
+func AllSettings() []Setting { return Settings(AllFeatures()) }
+
+func checkDuration(minimum, maximum time.Duration) func(string) error {
+	return func(s string) error {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration; use a value like 25s or 1m30s", s)
+		}
+		if d < minimum || d > maximum {
+			return fmt.Errorf("%s is out of range; use a value from %s to %s", d, minimum, maximum)
+		}
+		return nil
+	}
+}
+
+// closest returns the candidate within edit distance 2 of name, or "".
+func closest(name string, candidates []string) string {
+	best, bestDist := "", 3
+	for _, c := range candidates {
+		if d := editDistance(name, c); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,81 @@
+package generator
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"github.com/rogpeppe/go-internal/diff"
+)
+
+// Change is one file the render wants on disk.
+type Change struct {
+	Path string // slash-separated, relative to the project root
+	Old  []byte // content read before rendering; nil for a new file
+	New  []byte
+}
+
+// Changes is sorted by Path so that output, plans and golden files are deterministic.
+type Changes []Change
+
+// Diff returns a unified diff of every change, as `--dry-run` prints it.
+func (cs Changes) Diff() []byte {
+	var b bytes.Buffer
+	for _, c := range cs {
+		oldName := "a/" + c.Path
+		if c.Old == nil {
+			oldName = "/dev/null"
+		}
+		b.Write(diff.Diff(oldName, c.Old, "b/"+c.Path, c.New))
+	}
+	return b.Bytes()
+}
+
+// ManifestName is the file, at the root of every generated project, that records its answers.
+const ManifestName = ".daemongen.json"
+
+// ManifestSchema is bumped on any incompatible change to the manifest; older daemongen
+// versions refuse manifests with a newer schema instead of guessing.
+const ManifestSchema = 1
+
+// Manifest is stored as .daemongen.json in every generated project. It is also a valid
+// --answers file: `daemongen new --answers .daemongen.json` reproduces the project.
+type Manifest struct {
+	Schema    int               `json:"schema"`
+	Generator string            `json:"generator"` // daemongen version that last wrote the project
+	Answers   Answers           `json:"answers"`
+	Files     map[string]string `json:"files,omitempty"` // path → sha256 of the content as generated
+}
+
+// Encode returns the manifest as indented JSON with a final newline.
+func (m Manifest) Encode() ([]byte, error) {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// DecodeManifest parses a manifest or answers file, refusing schemas it does not know.
+func DecodeManifest(name string, data []byte) (Manifest, error) {
+	var m Manifest
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return m, fmt.Errorf("%s: not a daemongen manifest: %w", name, err)
+	}
+	switch {
+	case m.Schema == 0:
+		return m, fmt.Errorf("%s: no \"schema\" field; is this a .daemongen.json file?", name)
+	case m.Schema > ManifestSchema:
+		return m, fmt.Errorf("%s: schema %d is newer than this daemongen understands (%d); upgrade daemongen", name, m.Schema, ManifestSchema)
+	}
+	return m, nil
+}
+
+func hash(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}

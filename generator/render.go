@@ -1,0 +1,292 @@
+package generator
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"go/format"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	"text/template"
+
+	"github.com/Masterminds/sprig/v3"
+)
+
+// funcs is built once: sprig's map has ~200 entries and building it per template was waste.
+// The hermetic variant has no clock, randomness or environment, so output depends on Answers only.
+var funcs = sync.OnceValue(func() template.FuncMap { return sprig.HermeticTxtFuncMap() })
+
+// OwnedFileError reports a file a unit wants to create that already exists with other content.
+type OwnedFileError struct{ Path, Unit string }
+
+func (e *OwnedFileError) Error() string {
+	return fmt.Sprintf("%s already exists with different content; feature %q owns this file: move it aside (or merge it by hand) and run again", e.Path, e.Unit)
+}
+
+// MarkerError reports a shared file whose marker line is gone, so a fragment has nowhere to go.
+type MarkerError struct {
+	Path, Marker, Fragment string
+}
+
+func (e *MarkerError) Error() string {
+	return fmt.Sprintf("%s has no %q line; put the marker back where it was, or paste this by hand:\n%s", e.Path, e.Marker, indent(e.Fragment, "\t"))
+}
+
+// Render applies units (usually "base" followed by features) on top of tree and returns every
+// file it creates or changes, the manifest included. tree is empty for `new` and the project on
+// disk for `add`; prev is the manifest read from tree (zero for `new`). Render never writes.
+func Render(tmpl, tree fs.FS, a Answers, units []string, prev Manifest, generatorVersion string) (Changes, error) {
+	r := &renderer{tmpl: tmpl, tree: tree, data: a, current: map[string][]byte{}, old: map[string][]byte{}}
+	for _, unit := range units {
+		dir := "features/" + unit
+		if unit == "base" {
+			dir = "base"
+		}
+		if err := r.files(unit, dir+"/files"); err != nil {
+			return nil, err
+		}
+		if err := r.inserts(dir + "/inserts.tmpl"); err != nil {
+			return nil, err
+		}
+	}
+	var changes Changes
+	for p, content := range r.current {
+		old, existed := r.old[p]
+		if existed && bytes.Equal(old, content) {
+			continue
+		}
+		changes = append(changes, Change{Path: p, Old: old, New: content})
+	}
+	slices.SortFunc(changes, func(x, y Change) int { return strings.Compare(x.Path, y.Path) })
+
+	m := Manifest{Schema: ManifestSchema, Generator: generatorVersion, Answers: a, Files: map[string]string{}}
+	for p, h := range prev.Files {
+		m.Files[p] = h
+	}
+	for _, c := range changes {
+		m.Files[c.Path] = hash(c.New)
+	}
+	enc, err := m.Encode()
+	if err != nil {
+		return nil, err
+	}
+	old, err := fs.ReadFile(tree, ManifestName)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if !bytes.Equal(old, enc) {
+		changes = append(changes, Change{Path: ManifestName, Old: old, New: enc})
+		slices.SortFunc(changes, func(x, y Change) int { return strings.Compare(x.Path, y.Path) })
+	}
+	return changes, nil
+}
+
+type renderer struct {
+	tmpl, tree fs.FS
+	data       Answers
+	current    map[string][]byte // every file touched so far, as it will be written
+	old        map[string][]byte // the same files as read from tree (absent if new)
+}
+
+// load returns the current content of p: touched earlier in this render, or read from the tree.
+func (r *renderer) load(p string) ([]byte, bool, error) {
+	if c, ok := r.current[p]; ok {
+		return c, true, nil
+	}
+	c, err := fs.ReadFile(r.tree, p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	r.old[p] = c
+	return c, true, nil
+}
+
+func (r *renderer) store(p string, content []byte) { r.current[p] = content }
+
+// files renders every template below dir into the output path it names.
+func (r *renderer) files(unit, dir string) error {
+	return fs.WalkDir(r.tmpl, dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if !strings.HasSuffix(p, ".tmpl") {
+			return fmt.Errorf("template %s: every template file must end in .tmpl", p)
+		}
+		out := OutputPath(strings.TrimPrefix(p, dir+"/"), r.data.Name)
+		content, err := r.execute(p, out)
+		if err != nil {
+			return err
+		}
+		existing, ok, err := r.load(out)
+		if err != nil {
+			return err
+		}
+		if ok && !bytes.Equal(existing, content) {
+			return &OwnedFileError{Path: out, Unit: unit}
+		}
+		r.store(out, content)
+		return nil
+	})
+}
+
+// OutputPath maps a template path to the file it produces: ".tmpl" is dropped, a "dot-" prefix
+// on any element becomes ".", and "__name__" becomes the daemon's name.
+func OutputPath(tmplPath, name string) string {
+	parts := strings.Split(strings.TrimSuffix(tmplPath, ".tmpl"), "/")
+	for i, p := range parts {
+		if rest, ok := strings.CutPrefix(p, "dot-"); ok {
+			p = "." + rest
+		}
+		parts[i] = strings.ReplaceAll(p, "__name__", name)
+	}
+	return path.Join(parts...)
+}
+
+func (r *renderer) execute(tmplPath, out string) ([]byte, error) {
+	src, err := fs.ReadFile(r.tmpl, tmplPath)
+	if err != nil {
+		return nil, err
+	}
+	t, err := template.New(tmplPath).Option("missingkey=error").Funcs(funcs()).Parse(string(src))
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, r.data); err != nil {
+		return nil, err
+	}
+	return formatIfGo(out, tmplPath, buf.Bytes())
+}
+
+// inserts executes each {{define "<path> <marker>"}} block of file and inserts its lines above
+// the marker line of <path>.
+func (r *renderer) inserts(file string) error {
+	src, err := fs.ReadFile(r.tmpl, file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	t, err := template.New(file).Option("missingkey=error").Funcs(funcs()).Parse(string(src))
+	if err != nil {
+		return err
+	}
+	defs := t.Templates()
+	slices.SortFunc(defs, func(x, y *template.Template) int { return strings.Compare(x.Name(), y.Name()) })
+	for _, def := range defs {
+		if def.Name() == file {
+			continue
+		}
+		target, marker, ok := strings.Cut(def.Name(), " ")
+		if !ok {
+			return fmt.Errorf("%s: fragment %q must be named \"<path> <marker>\"", file, def.Name())
+		}
+		target = OutputPath(target, r.data.Name)
+		var buf bytes.Buffer
+		if err := def.Execute(&buf, r.data); err != nil {
+			return err
+		}
+		content, ok, err := r.load(target)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("%s: fragment for %s, which does not exist", file, target)
+		}
+		updated, err := Insert(content, marker, buf.String())
+		if err != nil {
+			var me *MarkerError
+			if errors.As(err, &me) {
+				me.Path = target
+			}
+			return err
+		}
+		if updated, err = formatIfGo(target, file, updated); err != nil {
+			return err
+		}
+		r.store(target, updated)
+	}
+	return nil
+}
+
+// Insert puts fragment directly above the line holding marker (a whole-line comment such as
+// "// daemongen:actors" or "<!-- daemongen:features -->"), indented like the marker. A fragment
+// whose lines already stand together anywhere in the file (ignoring surrounding space) is
+// skipped, which makes insertion idempotent. The marker stays for the next feature.
+func Insert(content []byte, marker, fragment string) ([]byte, error) {
+	lines := strings.SplitAfter(string(content), "\n")
+	at := slices.IndexFunc(lines, func(l string) bool { return isMarkerLine(l, marker) })
+	frag := strings.Split(strings.Trim(fragment, "\n"), "\n")
+	if at < 0 {
+		return nil, &MarkerError{Marker: marker, Fragment: strings.Join(frag, "\n")}
+	}
+	if containsRun(lines, frag) {
+		return content, nil
+	}
+	ind := lines[at][:len(lines[at])-len(strings.TrimLeft(lines[at], " \t"))]
+	add := make([]string, len(frag))
+	for i, l := range frag {
+		if strings.TrimSpace(l) == "" {
+			add[i] = "\n"
+		} else {
+			add[i] = ind + l + "\n"
+		}
+	}
+	out := slices.Concat(lines[:at], add, lines[at:])
+	return []byte(strings.Join(out, "")), nil
+}
+
+// containsRun reports whether the trimmed lines of frag stand consecutively in lines.
+func containsRun(lines, frag []string) bool {
+	trim := func(s []string) []string {
+		out := make([]string, len(s))
+		for i, l := range s {
+			out[i] = strings.TrimSpace(l)
+		}
+		return out
+	}
+	hay, needle := trim(lines), trim(frag)
+	for i := 0; i+len(needle) <= len(hay); i++ {
+		if slices.Equal(hay[i:i+len(needle)], needle) {
+			return true
+		}
+	}
+	return false
+}
+
+func isMarkerLine(line, marker string) bool {
+	t := strings.TrimSpace(line)
+	return t == "// "+marker || t == "# "+marker || t == "<!-- "+marker+" -->"
+}
+
+// formatIfGo runs go/format on Go files; a template that yields invalid Go is a bug in the
+// template, so the error names it and shows the numbered output.
+func formatIfGo(out, tmplPath string, src []byte) ([]byte, error) {
+	if !strings.HasSuffix(out, ".go") {
+		return src, nil
+	}
+	formatted, err := format.Source(src)
+	if err != nil {
+		return nil, fmt.Errorf("template %s produced invalid Go for %s: %w\n%s", tmplPath, out, err, numbered(src))
+	}
+	return formatted, nil
+}
+
+func numbered(src []byte) string {
+	var b strings.Builder
+	for i, l := range strings.Split(string(src), "\n") {
+		fmt.Fprintf(&b, "%4d  %s\n", i+1, l)
+	}
+	return b.String()
+}
+
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
+}

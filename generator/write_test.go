@@ -1,0 +1,105 @@
+package generator
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func sample() Changes {
+	return Changes{{Path: "a.txt", New: []byte("a\n")}, {Path: "dir/b.txt", New: []byte("b\n")}}
+}
+
+func readTree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		out[filepath.ToSlash(rel)] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestWriteNewCreatesTreeAndLeavesNoTemp(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "proj")
+	if err := WriteNew(dir, sample(), false); err != nil {
+		t.Fatal(err)
+	}
+	got := readTree(t, dir)
+	if got["a.txt"] != "a\n" || got["dir/b.txt"] != "b\n" || len(got) != 2 {
+		t.Fatalf("tree = %v", got)
+	}
+	if entries, _ := os.ReadDir(parent); len(entries) != 1 {
+		t.Fatalf("parent holds %d entries, want only the project (no temporary directory left)", len(entries))
+	}
+	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o755 {
+		t.Errorf("project directory mode %v, want 0755", fi.Mode().Perm())
+	}
+}
+
+func TestWriteNewIntoEmptyDirectory(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteNew(dir, sample(), false); err != nil {
+		t.Fatal(err)
+	}
+	if len(readTree(t, dir)) != 2 {
+		t.Fatal("files not written into the empty directory")
+	}
+}
+
+func TestWriteNewRefusesNonEmpty(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "mine.txt"), []byte("keep\n"), 0o644)
+	err := WriteNew(dir, sample(), false)
+	if !errors.Is(err, ErrNotEmpty) {
+		t.Fatalf("err = %v, want ErrNotEmpty", err)
+	}
+	if got := readTree(t, dir); len(got) != 1 || got["mine.txt"] != "keep\n" {
+		t.Fatalf("directory changed: %v", got)
+	}
+}
+
+func TestWriteNewForceAddsButNeverOverwrites(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "mine.txt"), []byte("keep\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("a\n"), 0o644) // identical: fine
+	if err := WriteNew(dir, sample(), true); err != nil {
+		t.Fatal(err)
+	}
+	if got := readTree(t, dir); len(got) != 3 || got["mine.txt"] != "keep\n" || got["dir/b.txt"] != "b\n" {
+		t.Fatalf("tree = %v", got)
+	}
+
+	dir = t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("user edit\n"), 0o644)
+	err := WriteNew(dir, sample(), true)
+	var ee *ExistingFilesError
+	if !errors.As(err, &ee) || len(ee.Paths) != 1 || ee.Paths[0] != "a.txt" {
+		t.Fatalf("err = %v, want ExistingFilesError naming a.txt", err)
+	}
+	if got := readTree(t, dir); len(got) != 1 || got["a.txt"] != "user edit\n" {
+		t.Fatalf("a refused --force still wrote: %v", got)
+	}
+}
+
+func TestWriteNewFailureLeavesNothing(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "proj")
+	bad := Changes{{Path: "a.txt", New: []byte("a\n")}, {Path: "a.txt/b.txt", New: []byte("b\n")}} // a.txt cannot be a directory too
+	if err := WriteNew(dir, bad, false); err == nil {
+		t.Fatal("WriteNew succeeded with an impossible tree")
+	}
+	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
+		t.Fatalf("a failed write left %d entries behind", len(entries))
+	}
+}

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing/fstest"
+
+	"github.com/kballard/go-shellquote"
+	"github.com/spf13/cobra"
+
+	"github.com/daemongen/daemongen/generator"
+	"github.com/daemongen/daemongen/prompts"
+	"github.com/daemongen/daemongen/templates"
+)
+
+type newOptions struct {
+	module, features, answersFile, output string
+	yes, dryRun, force                    bool
+	settings                              map[string]*string // one flag per generator setting
+}
+
+func newNewCmd(e *env) *cobra.Command {
+	opts := newOptions{settings: map[string]*string{}}
+	cmd := &cobra.Command{
+		Use:   "new NAME",
+		Short: "Render a new daemon project into ./NAME",
+		Long: `Render a new daemon project into ./NAME (or --output DIR/NAME).
+
+On a terminal, daemongen asks for every answer no flag gave. Without a terminal, pass
+--module and --features, or --yes to accept the defaults for everything not given.
+Nothing is written until the whole project has rendered: the tree is built in a temporary
+directory beside the target and renamed into place.`,
+		Example: `  daemongen new demo --yes
+  daemongen new demo --module github.com/you/demo --features signals --shutdown-timeout 20s
+  daemongen new demo --answers ../other/.daemongen.json --dry-run`,
+		Args: argsBetween(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runNew(e, cmd, opts, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&opts.module, "module", "m", "", "Go module path (default example.com/NAME)")
+	f.StringVarP(&opts.features, "features", "f", "", fmt.Sprintf("comma-separated features, or none, or all (default %s)", strings.Join(generator.DefaultFeatures(), ",")))
+	f.BoolVarP(&opts.yes, "yes", "y", false, "accept defaults for everything not given; never prompt")
+	f.StringVar(&opts.answersFile, "answers", "", "replay answers from a file (a project's .daemongen.json works)")
+	f.StringVarP(&opts.output, "output", "o", ".", "directory to create the project in")
+	f.BoolVar(&opts.dryRun, "dry-run", false, "print the files as a diff and write nothing")
+	f.BoolVar(&opts.force, "force", false, "write into an existing non-empty directory, adding files but never overwriting one")
+	for _, s := range generator.AllSettings() {
+		opts.settings[s.Key] = f.String(s.Key, s.Default, s.Prompt+". "+s.Help)
+	}
+	_ = cmd.RegisterFlagCompletionFunc("features", completeFeatures)
+	return cmd
+}
+
+// completeFeatures completes the last element of a comma-separated feature list.
+func completeFeatures(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	prefix := ""
+	if i := strings.LastIndex(toComplete, ","); i >= 0 {
+		prefix = toComplete[:i+1]
+	}
+	out := []string{}
+	if prefix == "" {
+		out = append(out, "none", "all")
+	}
+	for _, f := range generator.Catalog {
+		out = append(out, prefix+f.Name+"\t"+f.Summary)
+	}
+	return out, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
+}
+
+func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
+	a, missing, err := collectAnswers(cmd, opts, args)
+	if err != nil {
+		return err
+	}
+	asked := false
+	if missing.Module || missing.Features {
+		switch {
+		case opts.yes:
+			if missing.Module {
+				a.Module = "example.com/" + a.Name
+			}
+			if missing.Features {
+				a.Features = generator.DefaultFeatures()
+			}
+		case !e.interactive:
+			flag := "--module"
+			if !missing.Module {
+				flag = "--features"
+			}
+			return usageErrorf("%s is required when not running on a terminal (or pass --yes to accept the defaults)", flag)
+		default:
+			if err := prompts.Ask(e.prompter, &a, missing); err != nil {
+				return err
+			}
+			asked = true
+		}
+	}
+	a, err = a.Validate()
+	if err != nil {
+		return err
+	}
+	units := append([]string{"base"}, a.Features...)
+	changes, err := generator.Render(templates.FS, fstest.MapFS{}, a, units, generator.Manifest{}, generatorVersion())
+	if err != nil {
+		return fmt.Errorf("rendering %s: %w", a.Name, err)
+	}
+	dir := filepath.Join(opts.output, a.Name)
+	if opts.dryRun {
+		_, err := e.stdout.Write(changes.Diff())
+		return err
+	}
+	if err := generator.WriteNew(dir, changes, opts.force); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "created %s (%d files; features: %s)\n", dir, len(changes), featureList(a.Features))
+	fmt.Fprintf(e.stdout, "next: cd %s && make check\n", shellquote.Join(dir))
+	if asked {
+		line := append([]string{"daemongen", "new", a.Name}, prompts.Flags(a)...)
+		fmt.Fprintf(e.stdout, "to do the same without prompts: %s\n", shellquote.Join(line...))
+	}
+	return nil
+}
+
+// collectAnswers merges the answers file, NAME and the flags (in rising precedence) and reports
+// which of the required answers are still missing. On a terminal, settings nobody gave are asked
+// for too; elsewhere they take their defaults.
+func collectAnswers(cmd *cobra.Command, opts newOptions, args []string) (generator.Answers, prompts.Missing, error) {
+	a := generator.Answers{Go: goVersion(), Settings: map[string]string{}}
+	fromFile := false
+	if opts.answersFile != "" {
+		data, err := os.ReadFile(opts.answersFile)
+		if err != nil {
+			return a, prompts.Missing{}, usageErrorf("--answers: %w", err)
+		}
+		m, err := generator.DecodeManifest(opts.answersFile, data)
+		if err != nil {
+			return a, prompts.Missing{}, usageError{err}
+		}
+		a = m.Answers
+		if a.Settings == nil {
+			a.Settings = map[string]string{}
+		}
+		fromFile = true
+	}
+	switch {
+	case len(args) == 1:
+		a.Name = args[0]
+	case !fromFile:
+		return a, prompts.Missing{}, usageErrorf("NAME is required: daemongen new NAME (see daemongen new --help)")
+	}
+	if err := generator.CheckName(a.Name); err != nil {
+		return a, prompts.Missing{}, err
+	}
+	flags := cmd.Flags()
+	if flags.Changed("module") {
+		a.Module = opts.module
+	}
+	if flags.Changed("features") {
+		names, err := generator.ParseFeatures(opts.features)
+		if err != nil {
+			return a, prompts.Missing{}, usageErrorf("--features: %w", err)
+		}
+		a.Features = names
+	}
+	missing := prompts.Missing{Module: !fromFile && !flags.Changed("module"), Features: !fromFile && !flags.Changed("features"), Settings: map[string]bool{}}
+	for key, v := range opts.settings {
+		if flags.Changed(key) {
+			a.Settings[key] = *v
+		} else if _, ok := a.Settings[key]; !ok {
+			missing.Settings[key] = true
+		}
+	}
+	return a, missing, nil
+}
+
+// goVersion is the go directive for new projects: the running toolchain's major.minor release,
+// so a project builds with the Go that generated it without asking for a download.
+func goVersion() string {
+	v := strings.TrimPrefix(runtime.Version(), "go")
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return "1.26" // a development toolchain; use the release this code was written for
+	}
+	minor := strings.TrimFunc(parts[1], func(r rune) bool { return r < '0' || r > '9' })
+	return parts[0] + "." + minor
+}
+
+func generatorVersion() string {
+	v, _ := buildInfo()
+	return v
+}
+
+func featureList(fs []string) string {
+	if len(fs) == 0 {
+		return "none"
+	}
+	return strings.Join(fs, ", ")
+}
