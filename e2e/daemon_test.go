@@ -1,0 +1,207 @@
+// Package e2e builds generated daemons and drives them from outside the process: signals,
+// reloads, timing and exit codes, read from the JSON logs a supervisor would see.
+package e2e
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/daemongen/daemongen/generator"
+	"github.com/daemongen/daemongen/internal/projecttest"
+)
+
+var (
+	buildOnce sync.Once
+	binary    string
+	buildErr  error
+	workDir   string
+)
+
+func TestMain(m *testing.M) {
+	var err error
+	workDir, err = os.MkdirTemp("", "daemongen-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(workDir)
+	os.Exit(code)
+}
+
+// daemonBinary renders the project with every feature and builds it once for all tests.
+func daemonBinary(t *testing.T) string {
+	t.Helper()
+	projecttest.RequireGo(t)
+	buildOnce.Do(func() {
+		dir := projecttest.Write(t, workDir, projecttest.Answers(t, "demo", generator.AllFeatures()...))
+		binary = filepath.Join(workDir, "demo-bin")
+		out, err := projecttest.GoCmd(dir, "build", "-o", binary, "./cmd/demo").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binary
+}
+
+// record is one JSON log line of the daemon.
+type record map[string]any
+
+func (r record) msg() string { s, _ := r["msg"].(string); return s }
+
+// daemon is a running instance with its log lines collected as they arrive.
+type daemon struct {
+	t     *testing.T
+	cmd   *exec.Cmd
+	mu    sync.Mutex
+	logs  []record
+	bad   []string // lines that were not JSON
+	added chan struct{}
+	done  chan struct{}
+	err   error // from Wait, valid after done is closed
+}
+
+func start(t *testing.T, args ...string) *daemon {
+	t.Helper()
+	cmd := exec.Command(daemonBinary(t), args...)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+cmd.Dir)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &daemon{t: t, cmd: cmd, added: make(chan struct{}, 1), done: make(chan struct{})}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			var r record
+			d.mu.Lock()
+			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+				d.bad = append(d.bad, sc.Text())
+			} else {
+				d.logs = append(d.logs, r)
+			}
+			d.mu.Unlock()
+			select {
+			case d.added <- struct{}{}:
+			default:
+			}
+		}
+		d.err = cmd.Wait()
+		close(d.done)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-d.done
+	})
+	return d
+}
+
+// find returns the first record with msg, or nil.
+func (d *daemon) find(msg string) record {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, r := range d.logs {
+		if r.msg() == msg {
+			return r
+		}
+	}
+	return nil
+}
+
+func (d *daemon) count(msg string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for _, r := range d.logs {
+		if r.msg() == msg {
+			n++
+		}
+	}
+	return n
+}
+
+func (d *daemon) dump() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	b, _ := json.MarshalIndent(d.logs, "", " ")
+	return string(b)
+}
+
+// waitLog waits until a record with msg has been logged.
+func (d *daemon) waitLog(msg string, timeout time.Duration) record {
+	d.t.Helper()
+	deadline := time.After(timeout)
+	for {
+		if r := d.find(msg); r != nil {
+			return r
+		}
+		select {
+		case <-d.added:
+		case <-d.done:
+			if r := d.find(msg); r != nil {
+				return r
+			}
+			d.t.Fatalf("daemon exited (%v) without logging %q:\n%s", d.err, msg, d.dump())
+		case <-deadline:
+			d.t.Fatalf("no %q log within %s:\n%s", msg, timeout, d.dump())
+		}
+	}
+}
+
+func (d *daemon) signal(sig syscall.Signal) {
+	d.t.Helper()
+	if err := d.cmd.Process.Signal(sig); err != nil {
+		d.t.Fatalf("sending %s: %v", sig, err)
+	}
+}
+
+// wait waits for the process to exit and returns its exit code, or -1 if a signal killed it.
+func (d *daemon) wait(timeout time.Duration) int {
+	d.t.Helper()
+	select {
+	case <-d.done:
+	case <-time.After(timeout):
+		d.t.Fatalf("daemon still running after %s:\n%s", timeout, d.dump())
+	}
+	var ee *exec.ExitError
+	switch {
+	case d.err == nil:
+		return 0
+	case errors.As(d.err, &ee):
+		return ee.ExitCode()
+	}
+	d.t.Fatal(d.err)
+	return 0
+}
+
+func (d *daemon) checkLogsAreJSON() {
+	d.t.Helper()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.bad) > 0 {
+		d.t.Errorf("stderr lines that are not JSON: %q", d.bad)
+	}
+	for _, r := range d.logs {
+		for _, key := range []string{"time", "level", "msg", "service", "version", "instance", "pid"} {
+			if _, ok := r[key]; !ok {
+				d.t.Errorf("log record lacks %q: %v", key, r)
+			}
+		}
+	}
+}

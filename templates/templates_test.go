@@ -1,0 +1,88 @@
+package templates
+
+import (
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"testing"
+	"text/template"
+
+	"github.com/Masterminds/sprig/v3"
+
+	"github.com/daemongen/daemongen/generator"
+)
+
+// TestTemplateHygiene enforces the naming rules: every file is a .tmpl that parses, no Go source
+// or go.mod hides under templates/, and feature directories match the catalog one to one.
+func TestTemplateHygiene(t *testing.T) {
+	err := fs.WalkDir(FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if !strings.HasSuffix(p, ".tmpl") {
+			t.Errorf("%s: every template must end in .tmpl", p)
+			return nil
+		}
+		base := path.Base(p)
+		if strings.HasPrefix(base, ".") {
+			t.Errorf("%s: use a dot- prefix instead of a real dotfile", p)
+		}
+		src, err := fs.ReadFile(FS, p)
+		if err != nil {
+			return err
+		}
+		if _, err := template.New(p).Funcs(sprig.HermeticTxtFuncMap()).Parse(string(src)); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	entries, err := fs.ReadDir(FS, "features")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, e := range entries {
+		dirs = append(dirs, e.Name())
+	}
+	if !slices.Equal(dirs, generator.AllFeatures()) {
+		t.Errorf("feature directories %q do not match the catalog %q", dirs, generator.AllFeatures())
+	}
+}
+
+// TestInsertsTargetExistingMarkers checks that each fragment names a marker some base file has,
+// so a typo in a fragment name fails here rather than at a user's `add`.
+func TestInsertsTargetExistingMarkers(t *testing.T) {
+	for _, f := range generator.AllFeatures() {
+		src, err := fs.ReadFile(FS, "features/"+f+"/inserts.tmpl")
+		if err != nil {
+			continue
+		}
+		tmpl, err := template.New(f).Funcs(sprig.HermeticTxtFuncMap()).Parse(string(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, def := range tmpl.Templates() {
+			if def.Name() == f {
+				continue
+			}
+			target, marker, ok := strings.Cut(def.Name(), " ")
+			if !ok {
+				t.Errorf("%s: fragment %q is not named \"<path> <marker>\"", f, def.Name())
+				continue
+			}
+			base, err := fs.ReadFile(FS, "base/files/"+target+".tmpl")
+			if err != nil {
+				t.Errorf("%s: fragment for %s, which base does not render", f, target)
+				continue
+			}
+			if !strings.Contains(string(base), marker) {
+				t.Errorf("%s: %s has no %q marker", f, target, marker)
+			}
+		}
+	}
+}
