@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,7 +23,7 @@ import (
 
 var (
 	buildOnce sync.Once
-	binary    string
+	binaries  map[string]string // build tag ("" or "chaos") → binary
 	buildErr  error
 	workDir   string
 )
@@ -38,22 +40,28 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// daemonBinary renders the project with every feature and builds it once for all tests.
-func daemonBinary(t *testing.T) string {
+// daemonBinary renders the project with every feature once and builds it twice: as users do,
+// and with -tags chaos, which compiles in the fault-injection hooks (see internal/worker).
+func daemonBinary(t *testing.T, tags string) string {
 	t.Helper()
 	projecttest.RequireGo(t)
 	buildOnce.Do(func() {
 		dir := projecttest.Write(t, workDir, projecttest.Answers(t, "demo", generator.AllFeatures()...))
-		binary = filepath.Join(workDir, "demo-bin")
-		out, err := projecttest.GoCmd(dir, "build", "-o", binary, "./cmd/demo").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		binaries = map[string]string{}
+		for _, tag := range []string{"", "chaos"} {
+			bin := filepath.Join(workDir, "demo-bin"+tag)
+			out, err := projecttest.GoCmd(dir, "build", "-tags="+tag, "-o", bin, "./cmd/demo").CombinedOutput()
+			if err != nil {
+				buildErr = fmt.Errorf("go build -tags=%q: %v\n%s", tag, err, out)
+				return
+			}
+			binaries[tag] = bin
 		}
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
-	return binary
+	return binaries[tags]
 }
 
 // record is one JSON log line of the daemon.
@@ -73,11 +81,24 @@ type daemon struct {
 	err   error // from Wait, valid after done is closed
 }
 
+// start runs the daemon in a fresh directory (which is also its XDG_RUNTIME_DIR, so the lock
+// file is private), with the admin listener on a free port.
 func start(t *testing.T, args ...string) *daemon {
 	t.Helper()
-	cmd := exec.Command(daemonBinary(t), args...)
+	return startWith(t, "", nil, args...)
+}
+
+// startChaos runs the chaos build with DEMO_CHAOS set to faults.
+func startChaos(t *testing.T, faults string, args ...string) *daemon {
+	t.Helper()
+	return startWith(t, "chaos", []string{"DEMO_CHAOS=" + faults}, args...)
+}
+
+func startWith(t *testing.T, tags string, env []string, args ...string) *daemon {
+	t.Helper()
+	cmd := exec.Command(daemonBinary(t, tags), append([]string{"--admin-addr=127.0.0.1:0"}, args...)...)
 	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+cmd.Dir)
+	cmd.Env = append(append(os.Environ(), "XDG_RUNTIME_DIR="+cmd.Dir), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -189,6 +210,30 @@ func (d *daemon) wait(timeout time.Duration) int {
 	d.t.Fatal(d.err)
 	return 0
 }
+
+// adminURL waits for the "listening" log and returns the admin listener's base URL.
+func (d *daemon) adminURL() string {
+	d.t.Helper()
+	r := d.waitLog("listening", 10*time.Second)
+	return "http://" + r["addr"].(string)
+}
+
+// probe GETs url and returns the status code and body; a connection error gives code 0.
+func probe(url string, header ...string) (int, string) {
+	req, _ := http.NewRequest("GET", url, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := probeClient.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+var probeClient = &http.Client{Timeout: 2 * time.Second}
 
 func (d *daemon) checkLogsAreJSON() {
 	d.t.Helper()

@@ -2,7 +2,9 @@ package generator
 
 import (
 	"fmt"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -43,6 +45,18 @@ var BaseSettings = []Setting{
 // Catalog lists every feature, sorted by Name. It is a literal slice, not an init() registry:
 // the set is closed, and one place to read is easier than a registry.
 var Catalog = []Feature{
+	{
+		Name:    "health",
+		Summary: "admin HTTP listener with /livez (loop progress), /readyz (503 as soon as shutdown starts), /startupz, /healthz; verbose, exclude and health+json formats",
+		Default: true,
+		Settings: []Setting{{
+			Key:     "admin-addr",
+			Prompt:  "Admin listener address (default for the daemon's --admin-addr)",
+			Help:    "Where the health probes listen. The loopback default exposes nothing; deployment files set :8081 so the orchestrator can reach it.",
+			Default: "127.0.0.1:8081",
+			Check:   checkListenAddr,
+		}},
+	},
 	{
 		Name:    "signals",
 		Summary: "SIGINT/SIGTERM graceful shutdown within one deadline, second signal forces exit, SIGHUP validated reload",
@@ -217,6 +231,18 @@ func checkDuration(minimum, maximum time.Duration) func(string) error {
 		}
 		return nil
 	}
+}
+
+// checkListenAddr accepts host:port with a numeric port (0 picks a free one).
+func checkListenAddr(s string) error {
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port; use a value like 127.0.0.1:8081 or :8081", s)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
+	}
+	return nil
 }
 
 // closest returns the candidate within edit distance 2 of name, or "".

@@ -39,6 +39,12 @@ func TestEveryCombinationBuilds(t *testing.T) {
 		t.Fatalf("go vet over %d combinations: %v\n%s", len(combos), err, out)
 	}
 	t.Logf("go vet: %d combinations in %s", len(combos), time.Since(start).Round(time.Millisecond))
+	// The fault-injection hooks used by the e2e tests live behind a build tag; check them too.
+	vet = projecttest.GoCmd(root, append([]string{"vet", "-tags", "chaos"}, patterns...)...)
+	vet.Env = append(vet.Env, "GOWORK="+filepath.Join(root, "go.work"), "GOFLAGS=")
+	if out, err := vet.CombinedOutput(); err != nil {
+		t.Fatalf("go vet -tags chaos: %v\n%s", err, out)
+	}
 
 	sc, err := exec.LookPath("staticcheck")
 	if err != nil {

@@ -1,0 +1,138 @@
+package e2e
+
+import (
+	"encoding/json"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// T-HC-1: from the moment the listener is up, /readyz is never 200 before "ready" is logged,
+// and it is 200 afterwards.
+func TestBootSequence(t *testing.T) {
+	d := start(t)
+	base := d.adminURL()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		code, _ := probe(base + "/readyz")
+		readyLogged := d.find("ready") != nil
+		if code == 200 && !readyLogged {
+			// The log line is written before readiness flips, so this is a real violation.
+			t.Fatalf("/readyz returned 200 before the ready log:\n%s", d.dump())
+		}
+		if readyLogged {
+			break
+		}
+	}
+	d.waitLog("ready", time.Second)
+	for _, p := range []string{"/readyz", "/livez", "/startupz", "/healthz"} {
+		if code, body := probe(base + p); code != 200 || body != "ok\n" {
+			t.Errorf("%s after ready = %d %q", p, code, body)
+		}
+	}
+}
+
+// T-HC-5: on SIGTERM /readyz turns 503 within 100ms while /livez stays 200 through the drain.
+func TestDrain(t *testing.T) {
+	d := start(t, "--shutdown-delay=1s")
+	base := d.adminURL()
+	d.waitLog("ready", 10*time.Second)
+	d.signal(syscall.SIGTERM)
+	sent := time.Now()
+	for {
+		code, body := probe(base + "/readyz")
+		if code == 503 {
+			if !strings.Contains(body, "[-]shutdown failed") {
+				t.Errorf("draining body %q lacks [-]shutdown failed", body)
+			}
+			break
+		}
+		if time.Since(sent) > 100*time.Millisecond {
+			t.Fatalf("/readyz still %d %s after SIGTERM", code, time.Since(sent))
+		}
+	}
+	for time.Since(sent) < 800*time.Millisecond {
+		if code, body := probe(base + "/livez"); code != 200 {
+			t.Fatalf("/livez = %d %q while draining, want 200", code, body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code := d.wait(10 * time.Second); code != 0 {
+		t.Fatalf("exit %d after drain, want 0", code)
+	}
+}
+
+// T-HC-7, T-HC-8, T-HC-9 over real TCP.
+func TestProbeFormats(t *testing.T) {
+	d := start(t)
+	base := d.adminURL()
+	d.waitLog("ready", 10*time.Second)
+
+	_, body := probe(base + "/readyz?verbose&exclude=shutdown&exclude=nope")
+	for _, want := range []string{"[+]ping ok\n", "[+]shutdown excluded: ok\n", `no matches for "nope"`, "readyz check passed\n"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("verbose/exclude body lacks %q:\n%s", want, body)
+		}
+	}
+	req, _ := http.NewRequest("GET", base+"/readyz", nil)
+	req.Header.Set("Accept", "application/health+json")
+	resp, err := probeClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Status    string
+		ServiceID string
+		Checks    map[string][]map[string]any
+	}
+	json.NewDecoder(resp.Body).Decode(&doc)
+	resp.Body.Close()
+	if resp.Header.Get("Content-Type") != "application/health+json" || doc.Status != "pass" || doc.ServiceID != "demo" || len(doc.Checks["worker"]) != 1 {
+		t.Errorf("health+json: %s %+v", resp.Header.Get("Content-Type"), doc)
+	}
+	resp, err = probeClient.Post(base+"/livez", "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 405 {
+		t.Errorf("POST /livez = %d, want 405", resp.StatusCode)
+	}
+}
+
+// T-HC-6: a wedged worker loop makes /livez fail, naming the loop.
+func TestBlockedLoopFailsLiveness(t *testing.T) {
+	d := startChaos(t, "block", "--worker-interval=10ms", "--heartbeat-timeout=300ms")
+	base := d.adminURL()
+	d.waitLog("ready", 10*time.Second)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		code, body := probe(base + "/livez")
+		if code == 503 {
+			if !strings.Contains(body, "[-]worker failed") {
+				t.Errorf("/livez body %q does not name the worker", body)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/livez still %d 5s after the worker wedged", code)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// A taken admin port is a start-up failure with exit 71, not a crash later.
+func TestAdminPortInUseExits71(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	d := start(t, "--admin-addr="+ln.Addr().String())
+	if code := d.wait(10 * time.Second); code != 71 {
+		t.Fatalf("exit %d with the admin port taken, want 71:\n%s", code, d.dump())
+	}
+}
