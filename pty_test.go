@@ -131,7 +131,9 @@ func TestPromptsOnATerminal(t *testing.T) {
 	c.send("soon\r")
 	at = c.expect(at, "not a duration")
 	c.send("30s\r")
-	c.expect(at, "to do the same without prompts: daemongen new demo --module github.com/acme/demo --features signals --shutdown-timeout 30s")
+	at = c.expect(at, "Admin listener address")
+	c.send("\r") // take the default
+	c.expect(at, "to do the same without prompts: daemongen new demo --module github.com/acme/demo --features health,signals --admin-addr 127.0.0.1:8081 --shutdown-timeout 30s")
 	if code := c.exitCode(); code != 0 {
 		t.Fatalf("exit %d; screen:\n%s", code, c.output())
 	}
