@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/daemongen/daemongen/generator"
 )
 
 // TestMain lets the test binary act as daemongen itself when re-executed by a test, so the
@@ -133,7 +135,8 @@ func TestPromptsOnATerminal(t *testing.T) {
 	c.send("30s\r")
 	at = c.expect(at, "Admin listener address")
 	c.send("\r") // take the default
-	c.expect(at, "to do the same without prompts: daemongen new demo --module github.com/acme/demo --features health,signals --admin-addr 127.0.0.1:8081 --shutdown-timeout 30s")
+	c.expect(at, "to do the same without prompts: daemongen new demo --module github.com/acme/demo --features "+
+		strings.Join(generator.DefaultFeatures(), ",")+" --admin-addr 127.0.0.1:8081 --shutdown-timeout 30s")
 	if code := c.exitCode(); code != 0 {
 		t.Fatalf("exit %d; screen:\n%s", code, c.output())
 	}

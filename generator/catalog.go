@@ -58,6 +58,11 @@ var Catalog = []Feature{
 		}},
 	},
 	{
+		Name:    "lock",
+		Summary: "single-instance guard on flock(2): second copy exits 75 naming the holder, no stale lock after kill -9, --lock-wait; guard.Value for panic-safe shared state",
+		Default: true,
+	},
+	{
 		Name:    "signals",
 		Summary: "SIGINT/SIGTERM graceful shutdown within one deadline, second signal forces exit, SIGHUP validated reload",
 		Default: true,
