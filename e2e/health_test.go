@@ -28,6 +28,7 @@ func TestBootSequence(t *testing.T) {
 		}
 	}
 	d.waitLog("ready", time.Second)
+	waitStatus(t, base+"/readyz", 200)
 	for _, p := range []string{"/readyz", "/livez", "/startupz", "/healthz"} {
 		if code, body := probe(base + p); code != 200 || body != "ok\n" {
 			t.Errorf("%s after ready = %d %q", p, code, body)
@@ -40,6 +41,7 @@ func TestDrain(t *testing.T) {
 	d := start(t, "--shutdown-delay=1s")
 	base := d.adminURL()
 	d.waitLog("ready", 10*time.Second)
+	waitStatus(t, base+"/readyz", 200)
 	d.signal(syscall.SIGTERM)
 	sent := time.Now()
 	for {
@@ -70,6 +72,7 @@ func TestProbeFormats(t *testing.T) {
 	d := start(t)
 	base := d.adminURL()
 	d.waitLog("ready", 10*time.Second)
+	waitStatus(t, base+"/readyz", 200)
 
 	_, body := probe(base + "/readyz?verbose&exclude=shutdown&exclude=nope")
 	for _, want := range []string{"[+]ping ok\n", "[+]shutdown excluded: ok\n", `no matches for "nope"`, "readyz check passed\n"} {
@@ -134,5 +137,21 @@ func TestAdminPortInUseExits71(t *testing.T) {
 	d := start(t, "--admin-addr="+ln.Addr().String())
 	if code := d.wait(10 * time.Second); code != 71 {
 		t.Fatalf("exit %d with the admin port taken, want 71:\n%s", code, d.dump())
+	}
+}
+
+// waitStatus polls url until it answers want. Readiness flips just after the "ready" log line.
+func waitStatus(t *testing.T, url string, want int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		code, body := probe(url)
+		if code == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s = %d %q, want %d", url, code, body, want)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -46,6 +46,12 @@ var BaseSettings = []Setting{
 // the set is closed, and one place to read is easier than a registry.
 var Catalog = []Feature{
 	{
+		Name:     "batch",
+		Summary:  "batched reporter: bounded queue, export on size or interval, retries with backoff, counted drops, a final flush that drains everything within the deadline",
+		Default:  true,
+		Requires: []string{"signals"}, // without signal handling, SIGTERM kills the process before the final flush
+	},
+	{
 		Name:    "health",
 		Summary: "admin HTTP listener with /livez (loop progress), /readyz (503 as soon as shutdown starts), /startupz, /healthz; verbose, exclude and health+json formats",
 		Default: true,
