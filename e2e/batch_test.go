@@ -156,7 +156,7 @@ func TestBatchStuckSinkExits74(t *testing.T) {
 		t.Fatalf("exit %d, want 74:\n%s", code, d.dump())
 	}
 	if took := time.Since(sent); took > 4*time.Second {
-		t.Errorf("exit after %s with a 2s budget", took)
+		t.Errorf("exit after %s with a 2s budget:\n%s", took, d.dump())
 	}
 	summary := d.find("shutdown complete")
 	if num(summary, "dropped")+num(summary, "remaining") == 0 {

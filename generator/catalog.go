@@ -69,6 +69,11 @@ var Catalog = []Feature{
 		Default: true,
 	},
 	{
+		Name:    "recovery",
+		Summary: "supervised worker: panics recovered with the stack and restarted, decaying failure count, jittered backoff, exit 70 when restarting does not help",
+		Default: true,
+	},
+	{
 		Name:    "signals",
 		Summary: "SIGINT/SIGTERM graceful shutdown within one deadline, second signal forces exit, SIGHUP validated reload",
 		Default: true,
