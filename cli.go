@@ -64,9 +64,12 @@ func exitCode(err error) int {
 		unknown  *generator.UnknownFeatureError
 		conflict *generator.ConflictError
 	)
+	var conflict2 conflictError
 	switch {
 	case errors.Is(err, prompts.ErrInterrupted):
 		return exitInterrupted
+	case errors.As(err, &conflict2):
+		return exitFailure // a refusal, not a typo: the request was well-formed
 	case errors.As(err, &usage), errors.As(err, &invalid), errors.As(err, &unknown), errors.As(err, &conflict):
 		return exitUsage
 	case strings.HasPrefix(err.Error(), "unknown command"), strings.HasPrefix(err.Error(), "unknown flag"):
@@ -88,7 +91,7 @@ func newRootCmd(e *env) *cobra.Command {
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see %s --help)", err, cmd.CommandPath())}
 	})
-	root.AddCommand(newNewCmd(e), newFeaturesCmd(e), newVersionCmd(e))
+	root.AddCommand(newNewCmd(e), newAddCmd(e), newStatusCmd(e), newFeaturesCmd(e), newVersionCmd(e))
 	return root
 }
 

@@ -179,7 +179,7 @@ func Resolve(requested []string) ([]string, error) {
 			return nil, err
 		}
 	}
-	var out []string
+	out := []string{} // never nil: the manifest says [] rather than null
 	for _, f := range Catalog {
 		if !want[f.Name] {
 			continue

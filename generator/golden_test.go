@@ -39,41 +39,77 @@ func archive(cs Changes) []byte {
 	return txtar.Format(ar)
 }
 
+// addScenarios maps a golden file name to the diff `daemongen add` produces: each feature added
+// to a bare project, and every feature added to a project the user has edited.
+func addScenarios(t *testing.T) map[string][]byte {
+	out := map[string][]byte{}
+	for _, f := range Catalog {
+		tree := treeOf(renderNew(t, answers(t)))
+		cs, err := addTo(t, tree, f.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out["add_"+f.Name+"_to_none"] = cs.Diff()
+	}
+	tree := treeOf(renderNew(t, answers(t)))
+	userEdits(t, tree)
+	cs, err := addTo(t, tree, AllFeatures()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out["add_all_after_edits"] = cs.Diff()
+	return out
+}
+
 func TestGolden(t *testing.T) {
 	for name, features := range scenarios() {
 		t.Run(name, func(t *testing.T) {
 			cs := renderNew(t, answers(t, features...))
 			checkHygiene(t, cs)
-			got := archive(cs)
-			path := filepath.Join(goldenDir, name+".txtar")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (create it with: go test ./generator -run TestGolden -update)", err)
-			}
-			if d := diff.Diff(path, want, "rendered", got); d != nil {
-				t.Errorf("rendered output differs from %s; if the change is intended, run go test ./generator -run TestGolden -update and review the diff:\n%s", path, d)
-			}
+			compareGolden(t, filepath.Join(goldenDir, name+".txtar"), archive(cs))
 		})
+	}
+	for name, diff := range addScenarios(t) {
+		t.Run(name, func(t *testing.T) {
+			compareGolden(t, filepath.Join(goldenDir, name+".diff"), diff)
+		})
+	}
+}
+
+// compareGolden checks got against the golden file at path, or rewrites it with -update.
+func compareGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (create it with: go test ./generator -run TestGolden -update)", err)
+	}
+	if d := diff.Diff(path, want, "rendered", got); d != nil {
+		t.Errorf("rendered output differs from %s; if the change is intended, run go test ./generator -run TestGolden -update and review the diff:\n%s", path, d)
 	}
 }
 
 // TestNoOrphanGoldens fails for a golden file that no scenario produces: it would never be
 // checked again.
 func TestNoOrphanGoldens(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(goldenDir, "*.txtar"))
+	files, err := filepath.Glob(filepath.Join(goldenDir, "*"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	known := scenarios()
+	known := map[string]bool{}
+	for name := range scenarios() {
+		known[name+".txtar"] = true
+	}
+	for name := range addScenarios(t) {
+		known[name+".diff"] = true
+	}
 	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".txtar")
-		if _, ok := known[name]; !ok {
+		if !known[filepath.Base(f)] {
 			t.Errorf("%s has no scenario; delete it or add the scenario", f)
 		}
 	}

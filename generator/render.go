@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"go/format"
+	"go/parser"
+	"go/token"
 	"io/fs"
 	"path"
 	"slices"
@@ -39,16 +41,12 @@ func (e *MarkerError) Error() string {
 // file it creates or changes, the manifest included. tree is empty for `new` and the project on
 // disk for `add`; prev is the manifest read from tree (zero for `new`). Render never writes.
 func Render(tmpl, tree fs.FS, a Answers, units []string, prev Manifest, generatorVersion string) (Changes, error) {
-	r := &renderer{tmpl: tmpl, tree: tree, data: a, current: map[string][]byte{}, old: map[string][]byte{}}
+	r := &renderer{tmpl: tmpl, tree: tree, data: a, current: map[string][]byte{}, old: map[string][]byte{}, frags: map[string]map[string]string{}}
 	for _, unit := range units {
-		dir := "features/" + unit
-		if unit == "base" {
-			dir = "base"
-		}
-		if err := r.files(unit, dir+"/files"); err != nil {
+		if err := r.files(unit, unitDir(unit)+"/files"); err != nil {
 			return nil, err
 		}
-		if err := r.inserts(dir + "/inserts.tmpl"); err != nil {
+		if err := r.inserts(unit); err != nil {
 			return nil, err
 		}
 	}
@@ -87,8 +85,9 @@ func Render(tmpl, tree fs.FS, a Answers, units []string, prev Manifest, generato
 type renderer struct {
 	tmpl, tree fs.FS
 	data       Answers
-	current    map[string][]byte // every file touched so far, as it will be written
-	old        map[string][]byte // the same files as read from tree (absent if new)
+	current    map[string][]byte            // every file touched so far, as it will be written
+	old        map[string][]byte            // the same files as read from tree (absent if new)
+	frags      map[string]map[string]string // unit → fragment name → executed text
 }
 
 // load returns the current content of p: touched earlier in this render, or read from the tree.
@@ -164,43 +163,85 @@ func (r *renderer) execute(tmplPath, out string) ([]byte, error) {
 	return formatIfGo(out, tmplPath, buf.Bytes())
 }
 
-// inserts executes each {{define "<path> <marker>"}} block of file and inserts its lines above
-// the marker line of <path>.
-func (r *renderer) inserts(file string) error {
+// fragments executes the {{define "<path> <marker>"}} blocks of a unit's inserts.tmpl and
+// returns them by name. A unit without inserts.tmpl has none.
+func (r *renderer) fragments(unit string) (map[string]string, error) {
+	if f, ok := r.frags[unit]; ok {
+		return f, nil
+	}
+	file := unitDir(unit) + "/inserts.tmpl"
+	out := map[string]string{}
 	src, err := fs.ReadFile(r.tmpl, file)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		r.frags[unit] = out
+		return out, nil
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	t, err := template.New(file).Option("missingkey=error").Funcs(funcs()).Parse(string(src))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defs := t.Templates()
-	slices.SortFunc(defs, func(x, y *template.Template) int { return strings.Compare(x.Name(), y.Name()) })
-	for _, def := range defs {
+	for _, def := range t.Templates() {
 		if def.Name() == file {
 			continue
 		}
-		target, marker, ok := strings.Cut(def.Name(), " ")
-		if !ok {
-			return fmt.Errorf("%s: fragment %q must be named \"<path> <marker>\"", file, def.Name())
+		if !strings.Contains(def.Name(), " ") {
+			return nil, fmt.Errorf("%s: fragment %q must be named \"<path> <marker>\"", file, def.Name())
 		}
-		target = OutputPath(target, r.data.Name)
 		var buf bytes.Buffer
 		if err := def.Execute(&buf, r.data); err != nil {
-			return err
+			return nil, err
+		}
+		out[def.Name()] = buf.String()
+	}
+	r.frags[unit] = out
+	return out, nil
+}
+
+// inserts puts each fragment of unit above its marker. Fragments of one marker always stand in
+// catalog order, whichever feature came first, so adding a feature later gives the same file as
+// choosing it at `new`: if a fragment of a later feature is already there, this one goes above it.
+func (r *renderer) inserts(unit string) error {
+	frags, err := r.fragments(unit)
+	if err != nil {
+		return err
+	}
+	var later []string
+	if i := slices.IndexFunc(Catalog, func(f Feature) bool { return f.Name == unit }); i >= 0 {
+		for _, f := range Catalog[i+1:] {
+			if r.data.Has(f.Name) {
+				later = append(later, f.Name)
+			}
+		}
+	}
+	names := make([]string, 0, len(frags))
+	for name := range frags {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		path, marker, _ := strings.Cut(name, " ")
+		target := OutputPath(path, r.data.Name)
+		var after []string
+		for _, f := range later {
+			lf, err := r.fragments(f)
+			if err != nil {
+				return err
+			}
+			if text, ok := lf[name]; ok {
+				after = append(after, text)
+			}
 		}
 		content, ok, err := r.load(target)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return fmt.Errorf("%s: fragment for %s, which does not exist", file, target)
+			return fmt.Errorf("%s: fragment for %s, which does not exist", unitDir(unit), target)
 		}
-		updated, err := Insert(content, marker, buf.String())
+		updated, err := Insert(content, marker, frags[name], after...)
 		if err != nil {
 			var me *MarkerError
 			if errors.As(err, &me) {
@@ -208,7 +249,7 @@ func (r *renderer) inserts(file string) error {
 			}
 			return err
 		}
-		if updated, err = formatIfGo(target, file, updated); err != nil {
+		if updated, err = r.formatShared(target, unitDir(unit)+"/inserts.tmpl", updated); err != nil {
 			return err
 		}
 		r.store(target, updated)
@@ -216,21 +257,44 @@ func (r *renderer) inserts(file string) error {
 	return nil
 }
 
+// formatShared formats a Go file after an insertion. A file the user keeps in another layout
+// (not gofmt-clean when read) is not reformatted, since that would rewrite their lines; it is
+// only checked to still parse.
+func (r *renderer) formatShared(target, tmplPath string, src []byte) ([]byte, error) {
+	if old, fromTree := r.old[target]; fromTree && strings.HasSuffix(target, ".go") {
+		if f, err := format.Source(old); err != nil || !bytes.Equal(f, old) {
+			if _, err := parser.ParseFile(token.NewFileSet(), target, src, parser.ParseComments); err != nil {
+				return nil, fmt.Errorf("inserting into %s left it invalid: %w", target, err)
+			}
+			return src, nil
+		}
+	}
+	return formatIfGo(target, tmplPath, src)
+}
+
 // Insert puts fragment directly above the line holding marker (a whole-line comment such as
-// "// daemongen:actors" or "<!-- daemongen:features -->"), indented like the marker. A fragment
-// whose lines already stand together anywhere in the file (ignoring surrounding space) is
-// skipped, which makes insertion idempotent. The marker stays for the next feature.
-func Insert(content []byte, marker, fragment string) ([]byte, error) {
+// "// daemongen:actors" or "<!-- daemongen:features -->"), indented like the marker. If any of
+// the later fragments already stands above the marker, fragment goes above the first of them
+// instead, which keeps fragments in a fixed order. A fragment whose lines already stand
+// together anywhere in the file (ignoring differences in white space) is skipped, which makes insertion
+// idempotent. The marker stays for the next feature.
+func Insert(content []byte, marker, fragment string, later ...string) ([]byte, error) {
 	lines := strings.SplitAfter(string(content), "\n")
 	at := slices.IndexFunc(lines, func(l string) bool { return isMarkerLine(l, marker) })
-	frag := strings.Split(strings.Trim(fragment, "\n"), "\n")
+	frag := splitFragment(fragment)
 	if at < 0 {
 		return nil, &MarkerError{Marker: marker, Fragment: strings.Join(frag, "\n")}
 	}
-	if containsRun(lines, frag) {
+	if findRun(lines, frag) >= 0 {
 		return content, nil
 	}
 	ind := lines[at][:len(lines[at])-len(strings.TrimLeft(lines[at], " \t"))]
+	pos := at
+	for _, l := range later {
+		if i := findRun(lines[:at], splitFragment(l)); i >= 0 && i < pos {
+			pos = i
+		}
+	}
 	add := make([]string, len(frag))
 	for i, l := range frag {
 		if strings.TrimSpace(l) == "" {
@@ -239,26 +303,37 @@ func Insert(content []byte, marker, fragment string) ([]byte, error) {
 			add[i] = ind + l + "\n"
 		}
 	}
-	out := slices.Concat(lines[:at], add, lines[at:])
+	out := slices.Concat(lines[:pos], add, lines[pos:])
 	return []byte(strings.Join(out, "")), nil
 }
 
-// containsRun reports whether the trimmed lines of frag stand consecutively in lines.
-func containsRun(lines, frag []string) bool {
+func splitFragment(f string) []string { return strings.Split(strings.Trim(f, "\n"), "\n") }
+
+// findRun returns the index in lines where the lines of frag stand consecutively, or -1.
+// Runs of white space compare equal, because gofmt re-aligns fragments in struct fields and
+// composite literals.
+func findRun(lines, frag []string) int {
 	trim := func(s []string) []string {
 		out := make([]string, len(s))
 		for i, l := range s {
-			out[i] = strings.TrimSpace(l)
+			out[i] = strings.Join(strings.Fields(l), " ")
 		}
 		return out
 	}
 	hay, needle := trim(lines), trim(frag)
 	for i := 0; i+len(needle) <= len(hay); i++ {
 		if slices.Equal(hay[i:i+len(needle)], needle) {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
+}
+
+func unitDir(unit string) string {
+	if unit == "base" {
+		return "base"
+	}
+	return "features/" + unit
 }
 
 func isMarkerLine(line, marker string) bool {

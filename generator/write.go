@@ -132,3 +132,116 @@ func writeFile(p string, content []byte, noClobber bool) error {
 	defer os.Remove(f.Name())
 	return os.Link(f.Name(), p)
 }
+
+// ChangedError reports a file that changed on disk after add read it.
+type ChangedError struct{ Path string }
+
+func (e *ChangedError) Error() string {
+	return fmt.Sprintf("%s changed while daemongen was working (or since it was read); nothing was written: run the command again", e.Path)
+}
+
+// WriteChanges applies changes to the existing project in dir, all or nothing as far as a
+// process can promise: every target is checked to still hold the content it had when rendering
+// read it, every new content is staged beside its target, the targets are checked again, and
+// only then renamed into place, the manifest last. If a rename fails, the files already
+// replaced get their old content back. After a crash midway, running the same add again
+// completes it: rendering skips what is already there.
+func WriteChanges(dir string, changes Changes) error {
+	check := func(c Change) error {
+		got, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(c.Path)))
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && c.Old == nil:
+			return nil
+		case err != nil && !errors.Is(err, fs.ErrNotExist):
+			return err
+		case err != nil || c.Old == nil || !bytes.Equal(got, c.Old):
+			return &ChangedError{Path: c.Path}
+		}
+		return nil
+	}
+	for _, c := range changes {
+		if err := check(c); err != nil {
+			return err
+		}
+	}
+	// The manifest goes last: until it is renamed, the project still says it lacks the feature.
+	ordered := make(Changes, 0, len(changes))
+	var manifest *Change
+	for i, c := range changes {
+		if c.Path == ManifestName {
+			manifest = &changes[i]
+			continue
+		}
+		ordered = append(ordered, c)
+	}
+	if manifest != nil {
+		ordered = append(ordered, *manifest)
+	}
+	staged := make([]string, len(ordered))
+	cleanup := func() {
+		for _, s := range staged {
+			if s != "" {
+				os.Remove(s)
+			}
+		}
+	}
+	for i, c := range ordered {
+		p := filepath.Join(dir, filepath.FromSlash(c.Path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			cleanup()
+			return err
+		}
+		s, err := stage(filepath.Dir(p), c.New)
+		if err != nil {
+			cleanup()
+			return err
+		}
+		staged[i] = s
+	}
+	for _, c := range ordered {
+		if err := check(c); err != nil {
+			cleanup()
+			return err
+		}
+	}
+	for i, c := range ordered {
+		p := filepath.Join(dir, filepath.FromSlash(c.Path))
+		if err := renameFile(staged[i], p); err != nil {
+			restore(dir, ordered[:i])
+			staged = staged[i:]
+			cleanup()
+			return fmt.Errorf("replacing %s: %w (the files already replaced were restored)", c.Path, err)
+		}
+	}
+	return nil
+}
+
+// renameFile is os.Rename; tests replace it to fail midway.
+var renameFile = os.Rename
+
+// restore puts back the old content of changes already applied.
+func restore(dir string, applied Changes) {
+	for _, c := range applied {
+		p := filepath.Join(dir, filepath.FromSlash(c.Path))
+		if c.Old == nil {
+			os.Remove(p)
+			continue
+		}
+		writeFile(p, c.Old, false)
+	}
+}
+
+// stage writes content to a new temporary file in dir and returns its name.
+func stage(dir string, content []byte) (string, error) {
+	f, err := os.CreateTemp(dir, ".daemongen-*")
+	if err != nil {
+		return "", err
+	}
+	_, werr := f.Write(content)
+	cerr := f.Close()
+	if err := errors.Join(werr, cerr, os.Chmod(f.Name(), 0o644)); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}

@@ -103,3 +103,69 @@ func TestWriteNewFailureLeavesNothing(t *testing.T) {
 		t.Fatalf("a failed write left %d entries behind", len(entries))
 	}
 }
+
+func TestWriteChangesAppliesAndChecksOldContent(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "shared.txt"), []byte("v1\n"), 0o644)
+	cs := Changes{
+		{Path: ManifestName, New: []byte("{}\n")},
+		{Path: "new/owned.txt", New: []byte("mine\n")},
+		{Path: "shared.txt", Old: []byte("v1\n"), New: []byte("v2\n")},
+	}
+	if err := WriteChanges(dir, cs); err != nil {
+		t.Fatal(err)
+	}
+	got := readTree(t, dir)
+	if got["shared.txt"] != "v2\n" || got["new/owned.txt"] != "mine\n" || got[ManifestName] != "{}\n" || len(got) != 3 {
+		t.Fatalf("tree = %v", got)
+	}
+}
+
+// A file edited between `add` reading it and writing: nothing is written at all.
+func TestWriteChangesRefusesConcurrentEdit(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "shared.txt"), []byte("edited meanwhile\n"), 0o644)
+	cs := Changes{
+		{Path: "a-new.txt", New: []byte("x\n")},
+		{Path: "shared.txt", Old: []byte("v1\n"), New: []byte("v2\n")},
+	}
+	err := WriteChanges(dir, cs)
+	var ce *ChangedError
+	if !errors.As(err, &ce) || ce.Path != "shared.txt" {
+		t.Fatalf("err = %v, want ChangedError for shared.txt", err)
+	}
+	if got := readTree(t, dir); len(got) != 1 || got["shared.txt"] != "edited meanwhile\n" {
+		t.Fatalf("a refused write changed the tree: %v", got)
+	}
+	// A file that appeared where add meant to create one is refused the same way.
+	os.WriteFile(filepath.Join(dir, "a-new.txt"), []byte("user's\n"), 0o644)
+	if err := WriteChanges(dir, Changes{{Path: "a-new.txt", New: []byte("x\n")}}); !errors.As(err, &ce) {
+		t.Fatalf("err = %v, want ChangedError", err)
+	}
+}
+
+// A rename that fails midway restores what was already replaced.
+func TestWriteChangesRestoresOnFailure(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("old a\n"), 0o644)
+	cs := Changes{
+		{Path: ManifestName, New: []byte("{}\n")},
+		{Path: "a.txt", Old: []byte("old a\n"), New: []byte("new a\n")},
+		{Path: "b.txt", New: []byte("b\n")},
+	}
+	calls := 0
+	renameFile = func(from, to string) error {
+		if calls++; calls == 3 { // a.txt and b.txt are in place; the manifest fails
+			return errors.New("disk full")
+		}
+		return os.Rename(from, to)
+	}
+	defer func() { renameFile = os.Rename }()
+	if err := WriteChanges(dir, cs); err == nil {
+		t.Fatal("WriteChanges reported success")
+	}
+	got := readTree(t, dir)
+	if got["a.txt"] != "old a\n" || len(got) != 1 {
+		t.Fatalf("tree after a failed write = %v, want only the old a.txt (no temporary files)", got)
+	}
+}

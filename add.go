@@ -1,0 +1,296 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/daemongen/daemongen/generator"
+	"github.com/daemongen/daemongen/prompts"
+	"github.com/daemongen/daemongen/templates"
+)
+
+type addOptions struct {
+	dir          string
+	dryRun, yes  bool
+	settingFlags map[string]*string
+}
+
+// conflictError is a refused add: the project has a feature the new one cannot live with.
+type conflictError struct{ err error }
+
+func (e conflictError) Error() string { return e.err.Error() }
+func (e conflictError) Unwrap() error { return e.err }
+
+func newAddCmd(e *env) *cobra.Command {
+	opts := addOptions{settingFlags: map[string]*string{}}
+	cmd := &cobra.Command{
+		Use:   "add FEATURE...",
+		Short: "Add features to a project daemongen generated, keeping every edit made since",
+		Long: `Add features to a project daemongen generated (found through .daemongen.json, searching
+upward from the current directory, or --dir).
+
+add creates the files the feature owns and inserts short fragments at the marker lines of
+shared files (// daemongen:... and <!-- daemongen:... -->). It never rewrites a file of yours
+wholesale. Before writing anything it checks every marker, every file and the Go syntax; if
+anything is off it writes nothing and tells you what to paste where. --dry-run shows the diff.`,
+		Example: `  daemongen add health
+  daemongen add batch --dry-run
+  daemongen add lock recovery --dir ./svc`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErrorf("name at least one feature (daemongen features lists them)")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runAdd(e, cmd, opts, args)
+		},
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			var out []string
+			for _, f := range generator.Catalog {
+				out = append(out, f.Name+"\t"+f.Summary)
+			}
+			return out, cobra.ShellCompDirectiveNoFileComp
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.dir, "dir", "", "project directory (default: the nearest directory upward holding .daemongen.json)")
+	f.BoolVar(&opts.dryRun, "dry-run", false, "print the unified diff of what would change and write nothing")
+	f.BoolVarP(&opts.yes, "yes", "y", false, "accept defaults for the new features' settings; never prompt")
+	for _, s := range generator.AllSettings() {
+		opts.settingFlags[s.Key] = f.String(s.Key, s.Default, s.Prompt+". "+s.Help)
+	}
+	return cmd
+}
+
+// findProject returns the directory holding the manifest: dir itself if given, else the
+// nearest one upward from the working directory, like git looks for .git.
+func findProject(dir string) (string, error) {
+	if dir != "" {
+		if _, err := os.Stat(filepath.Join(dir, generator.ManifestName)); err != nil {
+			return "", usageErrorf("%s is not a daemongen project: no %s there (run daemongen new first)", dir, generator.ManifestName)
+		}
+		return dir, nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, generator.ManifestName)); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", usageErrorf("not inside a daemongen project: no %s in %s or any parent (use --dir, or daemongen new first)", generator.ManifestName, wd)
+		}
+	}
+}
+
+// loadProject reads and checks the manifest of the project in dir.
+func loadProject(dir string) (generator.Manifest, error) {
+	path := filepath.Join(dir, generator.ManifestName)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return generator.Manifest{}, err
+	}
+	m, err := generator.DecodeManifest(path, data)
+	if err != nil {
+		return m, err
+	}
+	if _, err := m.Answers.Validate(); err != nil {
+		return m, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
+	dir, err := findProject(opts.dir)
+	if err != nil {
+		return err
+	}
+	m, err := loadProject(dir)
+	if err != nil {
+		return err
+	}
+	var requested []string
+	for _, arg := range args {
+		names, err := generator.ParseFeatures(arg)
+		if err != nil {
+			return usageError{err}
+		}
+		requested = append(requested, names...)
+	}
+	if _, err := generator.Resolve(requested); err != nil {
+		var ce *generator.ConflictError
+		if !errors.As(err, &ce) {
+			return err
+		}
+	}
+	want, err := generator.Resolve(slices.Concat(m.Answers.Features, requested))
+	if err != nil {
+		var ce *generator.ConflictError
+		if errors.As(err, &ce) {
+			return conflictError{err}
+		}
+		return err
+	}
+	var units []string
+	for _, f := range want {
+		if !slices.Contains(m.Answers.Features, f) {
+			units = append(units, f)
+		}
+	}
+	if len(units) == 0 {
+		fmt.Fprintf(e.stdout, "%s already has %s; nothing to do\n", dir, strings.Join(requested, ", "))
+		return nil
+	}
+	for _, u := range units {
+		if !slices.Contains(requested, u) {
+			fmt.Fprintf(e.stdout, "also adding %s (required by %s)\n", u, requiredBy(u, requested))
+		}
+	}
+
+	a := m.Answers
+	a.Features = want
+	a.Settings = maps(a.Settings)
+	missing := prompts.Missing{Settings: map[string]bool{}}
+	for _, s := range generator.Settings(units) {
+		if slices.ContainsFunc(generator.BaseSettings, func(b generator.Setting) bool { return b.Key == s.Key }) {
+			continue // the base is already there; its answers are in the manifest
+		}
+		if cmd.Flags().Changed(s.Key) {
+			a.Settings[s.Key] = *opts.settingFlags[s.Key]
+		} else {
+			missing.Settings[s.Key] = true
+		}
+	}
+	if len(missing.Settings) > 0 && e.interactive && !opts.yes {
+		if err := prompts.Ask(e.prompter, &a, missing); err != nil {
+			return err
+		}
+	}
+	a, err = a.Validate()
+	if err != nil {
+		return err
+	}
+	changes, err := generator.Render(templates.FS, os.DirFS(dir), a, units, m, generatorVersion())
+	if err != nil {
+		return err
+	}
+	if opts.dryRun {
+		_, err := e.stdout.Write(changes.Diff())
+		return err
+	}
+	modified := modifiedFiles(dir, m)
+	// Ctrl-C between the first and the last rename would leave a mix; ignore it for those
+	// few milliseconds. (A kill -9 cannot be ignored: re-running the same add completes it.)
+	signal.Ignore(os.Interrupt)
+	err = generator.WriteChanges(dir, changes)
+	signal.Reset(os.Interrupt)
+	if err != nil {
+		return err
+	}
+	for _, c := range changes {
+		verb := "updated"
+		if c.Old == nil {
+			verb = "created"
+		}
+		fmt.Fprintf(e.stdout, "%s %s\n", verb, c.Path)
+	}
+	fmt.Fprintf(e.stdout, "added %s to %s\n", strings.Join(units, ", "), dir)
+	if len(modified) > 0 {
+		fmt.Fprintf(e.stdout, "note: you have changed %d generated file(s) since daemongen wrote them (kept as they are): %s\n", len(modified), strings.Join(modified, ", "))
+	}
+	return nil
+}
+
+func requiredBy(feature string, requested []string) string {
+	var by []string
+	for _, r := range requested {
+		if f, ok := generator.Lookup(r); ok && slices.Contains(f.Requires, feature) {
+			by = append(by, r)
+		}
+	}
+	return strings.Join(by, ", ")
+}
+
+func maps(m map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// modifiedFiles lists the files whose content differs from what daemongen last wrote, and
+// generated files that are gone, by the hashes in the manifest.
+func modifiedFiles(dir string, m generator.Manifest) []string {
+	var out []string
+	for p, want := range m.Files {
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			out = append(out, p+" (deleted)")
+		case err != nil:
+			out = append(out, p+" (unreadable)")
+		default:
+			sum := sha256.Sum256(data)
+			if hex.EncodeToString(sum[:]) != want {
+				out = append(out, p)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func newStatusCmd(e *env) *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show a generated project's features and which generated files you have changed",
+		Args:  argsBetween(0, 0),
+		RunE: func(*cobra.Command, []string) error {
+			root, err := findProject(dir)
+			if err != nil {
+				return err
+			}
+			m, err := loadProject(root)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "project:   %s (%s)\n", m.Answers.Name, m.Answers.Module)
+			fmt.Fprintf(e.stdout, "generator: %s\n", m.Generator)
+			fmt.Fprintf(e.stdout, "features:  %s\n", featureList(m.Answers.Features))
+			var available []string
+			for _, f := range generator.AllFeatures() {
+				if !slices.Contains(m.Answers.Features, f) {
+					available = append(available, f)
+				}
+			}
+			fmt.Fprintf(e.stdout, "can add:   %s\n", featureList(available))
+			modified := modifiedFiles(root, m)
+			if len(modified) == 0 {
+				fmt.Fprintln(e.stdout, "all generated files are as daemongen wrote them")
+				return nil
+			}
+			fmt.Fprintf(e.stdout, "changed since generated (%d):\n", len(modified))
+			for _, p := range modified {
+				fmt.Fprintf(e.stdout, "  %s\n", p)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", "", "project directory (default: the nearest directory upward holding .daemongen.json)")
+	return cmd
+}

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/daemongen/daemongen/generator"
+)
+
+// newProject generates a project with the given features and returns its directory.
+func newProject(t *testing.T, features string) string {
+	t.Helper()
+	out := t.TempDir()
+	if r := daemongen(t, nil, "new", "demo", "-m", "example.com/demo", "-f", features, "-o", out); r.code != 0 {
+		t.Fatalf("new: exit %d: %s", r.code, r.stderr)
+	}
+	return filepath.Join(out, "demo")
+}
+
+func TestAddFromInsideTheProject(t *testing.T) {
+	dir := newProject(t, "none")
+	t.Chdir(filepath.Join(dir, "internal")) // found by searching upward, like git
+	r := daemongen(t, nil, "add", "batch")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"also adding signals (required by batch)", "created internal/batch/batch.go", "updated cmd/demo/main.go", "added batch, signals"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	before := listTree(t, dir)
+	r = daemongen(t, nil, "add", "batch")
+	if r.code != 0 || !strings.Contains(r.stdout, "nothing to do") {
+		t.Fatalf("second add: exit %d, %q", r.code, r.stdout)
+	}
+	if after := listTree(t, dir); len(after) != len(before) {
+		t.Fatal("adding an enabled feature changed the tree")
+	}
+}
+
+func TestAddDryRunShowsDiffAndWritesNothing(t *testing.T) {
+	dir := newProject(t, "none")
+	before := listTree(t, dir)
+	r := daemongen(t, nil, "add", "health", "--dir", dir, "--dry-run", "--admin-addr", "127.0.0.1:9090")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"--- a/cmd/demo/main.go", "+\th, err := startHealth(g, logger, opts.health)", `"127.0.0.1:9090"`, "+++ b/internal/health/health.go"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("dry-run diff lacks %q", want)
+		}
+	}
+	after := listTree(t, dir)
+	for p, content := range before {
+		if string(after[p]) != string(content) {
+			t.Errorf("--dry-run changed %s", p)
+		}
+	}
+	if len(after) != len(before) {
+		t.Error("--dry-run created files")
+	}
+}
+
+func TestAddRefusals(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, dir string)
+		args  []string
+		code  int
+		want  []string
+	}{
+		{"outside a project", func(t *testing.T, dir string) { os.Remove(filepath.Join(dir, generator.ManifestName)) },
+			[]string{"add", "lock"}, 2, []string{"not inside a daemongen project", ".daemongen.json"}},
+		{"corrupted manifest", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, generator.ManifestName), []byte("{not json"), 0o644)
+		}, []string{"add", "lock"}, 1, []string{"not a daemongen manifest"}},
+		{"manifest from a newer daemongen", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, generator.ManifestName), []byte(`{"schema": 99}`), 0o644)
+		}, []string{"add", "lock"}, 1, []string{"schema 99 is newer", "upgrade daemongen"}},
+		{"marker deleted", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, "cmd", "demo", "main.go")
+			b, _ := os.ReadFile(p)
+			os.WriteFile(p, []byte(strings.Replace(string(b), "\t// daemongen:startup\n", "", 1)), 0o644)
+		}, []string{"add", "lock"}, 1, []string{"cmd/demo/main.go", "daemongen:startup", "paste this by hand", "lock.Acquire("}},
+		{"feature-owned file exists", func(t *testing.T, dir string) {
+			os.MkdirAll(filepath.Join(dir, "internal", "lock"), 0o755)
+			os.WriteFile(filepath.Join(dir, "internal", "lock", "lock.go"), []byte("package lock\n"), 0o644)
+		}, []string{"add", "lock"}, 1, []string{"internal/lock/lock.go already exists", "move it aside"}},
+		{"unknown feature", func(*testing.T, string) {}, []string{"add", "lok"}, 2, []string{`did you mean "lock"`}},
+		{"no feature", func(*testing.T, string) {}, []string{"add"}, 2, []string{"name at least one feature"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := newProject(t, "none")
+			tt.setup(t, dir)
+			before := listTree(t, dir)
+			t.Chdir(dir)
+			r := daemongen(t, nil, tt.args...)
+			if r.code != tt.code {
+				t.Fatalf("exit %d, want %d: %s", r.code, tt.code, r.stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+				}
+			}
+			after := listTree(t, dir)
+			if len(after) != len(before) {
+				t.Errorf("a refused add changed the number of files: %d → %d", len(before), len(after))
+			}
+			for p, content := range before {
+				if string(after[p]) != string(content) {
+					t.Errorf("a refused add changed %s", p)
+				}
+			}
+		})
+	}
+}
+
+func TestStatusReportsEdits(t *testing.T) {
+	dir := newProject(t, "signals")
+	r := daemongen(t, nil, "status", "--dir", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, "features:  signals") || !strings.Contains(r.stdout, "as daemongen wrote them") {
+		t.Fatalf("status: exit %d\n%s", r.code, r.stdout)
+	}
+	p := filepath.Join(dir, "internal", "worker", "worker.go")
+	b, _ := os.ReadFile(p)
+	os.WriteFile(p, append(b, []byte("// mine\n")...), 0o644)
+	os.Remove(filepath.Join(dir, "Makefile"))
+	r = daemongen(t, nil, "status", "--dir", dir)
+	if !strings.Contains(r.stdout, "internal/worker/worker.go") || !strings.Contains(r.stdout, "Makefile (deleted)") {
+		t.Fatalf("status misses the edits:\n%s", r.stdout)
+	}
+	r = daemongen(t, nil, "add", "lock", "--dir", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, "you have changed 2 generated file(s)") {
+		t.Fatalf("add does not mention the user's edits: exit %d\n%s", r.code, r.stdout)
+	}
+}
