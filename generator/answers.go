@@ -66,8 +66,12 @@ func suggestName(s string) string {
 			b.WriteByte('-')
 		}
 	}
-	out := strings.Trim(b.String(), "-")
-	if out == "" || out[0] < 'a' || out[0] > 'z' {
+	out := b.String()
+	if len(out) > 40 {
+		out = out[:40]
+	}
+	out = strings.Trim(out, "-")
+	if len(out) < 2 || out[0] < 'a' || out[0] > 'z' {
 		out = "my-daemon"
 	}
 	return out
@@ -152,4 +156,18 @@ func (a Answers) GoDuration(key string) (string, error) {
 		}
 	}
 	return fmt.Sprintf("%d", d), nil
+}
+
+// Seconds returns a duration setting in whole seconds, rounded up, for files that count in
+// seconds (systemd units, Kubernetes manifests).
+func (a Answers) Seconds(key string) (int, error) {
+	v, err := a.Get(key)
+	if err != nil {
+		return 0, err
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("setting %q: %w", key, err)
+	}
+	return int((d + time.Second - 1) / time.Second), nil
 }

@@ -78,6 +78,11 @@ var Catalog = []Feature{
 		Summary: "SIGINT/SIGTERM graceful shutdown within one deadline, second signal forces exit, SIGHUP validated reload",
 		Default: true,
 	},
+	{
+		Name:     "systemd",
+		Summary:  "hardened Type=notify unit; the daemon sends READY/STOPPING/RELOADING itself and pings the watchdog only while its loops make progress",
+		Requires: []string{"health", "signals"}, // the watchdog follows the health heartbeats; reload needs SIGHUP
+	},
 }
 
 // DefaultFeatures returns the features --yes enables, in catalog order.

@@ -80,11 +80,12 @@ func TestGeneratedTestsPassWithRace(t *testing.T) {
 			continue
 		}
 		seen[key] = true
-		name := "r-" + strings.ReplaceAll(key, ",", "-")
-		if key == "" {
-			name = "r-none"
+		label := key
+		if label == "" {
+			label = "none"
 		}
-		t.Run(name, func(t *testing.T) {
+		name := fmt.Sprintf("r%02d", len(seen))
+		t.Run(label, func(t *testing.T) {
 			dir := projecttest.Write(t, root, projecttest.Answers(t, name, slices.Clone(set)...))
 			projecttest.Go(t, dir, "build", "./...")
 			projecttest.Go(t, dir, "test", "-race", "-count=1", "./...")
