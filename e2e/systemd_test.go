@@ -79,9 +79,10 @@ func (s *notifySocket) expect(t *testing.T, prefix string) notification {
 func TestSystemdNotifications(t *testing.T) {
 	sock := newNotifySocket(t)
 	d := startWith(t, "", []string{"NOTIFY_SOCKET=" + sock.path})
-	sock.expect(t, "READY=1")
-	if d.find("ready") == nil {
-		t.Fatal("READY=1 arrived before the ready log")
+	ready := sock.expect(t, "READY=1")
+	logged, _ := time.Parse(time.RFC3339Nano, d.waitLog("ready", 5*time.Second)["time"].(string))
+	if ready.at.Before(logged) {
+		t.Fatalf("READY=1 arrived at %s, before the ready log at %s", ready.at, logged)
 	}
 	d.signal(syscall.SIGHUP)
 	m := sock.expect(t, "RELOADING=1")
