@@ -52,6 +52,11 @@ var Catalog = []Feature{
 		Requires: []string{"signals"}, // without signal handling, SIGTERM kills the process before the final flush
 	},
 	{
+		Name:     "docker",
+		Summary:  "multi-stage Dockerfile (static, distroless, non-root, exec-form entrypoint, STOPSIGNAL, HEALTHCHECK via a healthcheck subcommand), .dockerignore, compose.yaml",
+		Requires: []string{"health", "signals"}, // HEALTHCHECK asks /readyz; docker stop sends SIGTERM
+	},
+	{
 		Name:    "health",
 		Summary: "admin HTTP listener with /livez (loop progress), /readyz (503 as soon as shutdown starts), /startupz, /healthz; verbose, exclude and health+json formats",
 		Default: true,
