@@ -2,6 +2,7 @@ package generator
 
 import (
 	"fmt"
+	"net"
 	"regexp"
 	"slices"
 	"strings"
@@ -170,4 +171,18 @@ func (a Answers) Seconds(key string) (int, error) {
 		return 0, fmt.Errorf("setting %q: %w", key, err)
 	}
 	return int((d + time.Second - 1) / time.Second), nil
+}
+
+// Port returns the port of a host:port setting, e.g. "127.0.0.1:8081" → "8081", so deployment
+// files publish the port the daemon listens on.
+func (a Answers) Port(key string) (string, error) {
+	v, err := a.Get(key)
+	if err != nil {
+		return "", err
+	}
+	_, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return "", fmt.Errorf("setting %q: %w", key, err)
+	}
+	return port, nil
 }

@@ -69,6 +69,11 @@ var Catalog = []Feature{
 		}},
 	},
 	{
+		Name:     "k8s",
+		Summary:  "Kubernetes Deployment (probes on the admin port, preStop, grace period that fits the shutdown budget, restricted securityContext, GOMEMLIMIT) and PodDisruptionBudget",
+		Requires: []string{"health", "signals"}, // the probes need the endpoints; the kubelet stops pods with SIGTERM
+	},
+	{
 		Name:    "lock",
 		Summary: "single-instance guard on flock(2): second copy exits 75 naming the holder, no stale lock after kill -9, --lock-wait; guard.Value for panic-safe shared state",
 		Default: true,

@@ -15,7 +15,7 @@ import (
 )
 
 // TestEveryCombinationBuilds renders every valid feature set and type-checks all of them with
-// one `go vet` over a go.work (one process, one build cache). staticcheck runs on them too.
+// one `go vet` over a go.work (one process, one build cache).
 func TestEveryCombinationBuilds(t *testing.T) {
 	projecttest.RequireGo(t)
 	root := t.TempDir()
@@ -39,54 +39,75 @@ func TestEveryCombinationBuilds(t *testing.T) {
 		t.Fatalf("go vet over %d combinations: %v\n%s", len(combos), err, out)
 	}
 	t.Logf("go vet: %d combinations in %s", len(combos), time.Since(start).Round(time.Millisecond))
-	// The fault-injection hooks used by the e2e tests live behind a build tag; check them too.
-	vet = projecttest.GoCmd(root, append([]string{"vet", "-tags", "chaos"}, patterns...)...)
-	vet.Env = append(vet.Env, "GOWORK="+filepath.Join(root, "go.work"), "GOFLAGS=")
-	if out, err := vet.CombinedOutput(); err != nil {
-		t.Fatalf("go vet -tags chaos: %v\n%s", err, out)
-	}
-
-	sc, err := exec.LookPath("staticcheck")
-	if err != nil {
-		if os.Getenv("DAEMONGEN_REQUIRE_STATICCHECK") != "" {
-			t.Fatal("staticcheck is required (DAEMONGEN_REQUIRE_STATICCHECK is set) but not on PATH")
-		}
-		t.Log("staticcheck not on PATH; skipping it (go install honnef.co/go/tools/cmd/staticcheck@v0.8.2)")
-		return
-	}
-	for _, dir := range uses {
-		cmd := exec.Command(sc, "./...")
-		cmd.Dir = filepath.Join(root, dir)
-		cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod", "GOWORK=off")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("staticcheck in %s: %v\n%s", dir, err, out)
-		}
-	}
 }
 
-// TestGeneratedTestsPassWithRace runs the generated project's own tests with -race for a
-// covering set: no features, each feature alone, the defaults and everything.
-func TestGeneratedTestsPassWithRace(t *testing.T) {
-	projecttest.RequireGo(t)
+// covering returns the feature sets whose generated projects are built, linted and tested in
+// full: none, each feature alone, the defaults and everything. Every set is type-checked by
+// TestEveryCombinationBuilds; these also get staticcheck, the chaos build and go test -race,
+// which would take too long for all of them.
+func covering() [][]string {
 	sets := [][]string{{}, generator.DefaultFeatures(), generator.AllFeatures()}
 	for _, f := range generator.Catalog {
-		sets = append(sets, []string{f.Name})
+		resolved, _ := generator.Resolve([]string{f.Name})
+		sets = append(sets, resolved)
 	}
+	var out [][]string
 	seen := map[string]bool{}
-	root := t.TempDir()
 	for _, set := range sets {
-		key := strings.Join(set, ",")
-		if seen[key] {
-			continue
+		if key := strings.Join(set, ","); !seen[key] {
+			seen[key] = true
+			out = append(out, set)
 		}
-		seen[key] = true
-		label := key
+	}
+	return out
+}
+
+// TestGeneratedTestsPassWithRace lints the covering set with staticcheck (and vets its chaos
+// build), then runs each project's own tests with -race.
+func TestGeneratedTestsPassWithRace(t *testing.T) {
+	projecttest.RequireGo(t)
+	root := t.TempDir()
+	sets := covering()
+	var uses, patterns []string
+	for i, set := range sets {
+		name := fmt.Sprintf("r%02d", i)
+		projecttest.Write(t, root, projecttest.Answers(t, name, slices.Clone(set)...))
+		uses = append(uses, "./"+name)
+		patterns = append(patterns, "example.com/"+name+"/...")
+	}
+	work := fmt.Sprintf("go 1.26\n\nuse (\n\t%s\n)\n", strings.Join(uses, "\n\t"))
+	if err := os.WriteFile(filepath.Join(root, "go.work"), []byte(work), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	workspace := func(tool string, args ...string) *exec.Cmd {
+		cmd := exec.Command(tool, args...)
+		cmd.Dir = root
+		// Workspace mode refuses -mod=mod; the generated projects are standard library only.
+		cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=", "GOTOOLCHAIN=local", "GOWORK="+filepath.Join(root, "go.work"))
+		return cmd
+	}
+	// The fault-injection hooks used by the e2e tests live behind a build tag; check them too.
+	if out, err := workspace("go", append([]string{"vet", "-tags", "chaos"}, patterns...)...).CombinedOutput(); err != nil {
+		t.Fatalf("go vet -tags chaos: %v\n%s", err, out)
+	}
+	if sc, err := exec.LookPath("staticcheck"); err == nil {
+		start := time.Now()
+		if out, err := workspace(sc, patterns...).CombinedOutput(); err != nil {
+			t.Errorf("staticcheck: %v\n%s", err, out)
+		}
+		t.Logf("staticcheck: %d projects in %s", len(sets), time.Since(start).Round(time.Millisecond))
+	} else if os.Getenv("DAEMONGEN_REQUIRE_STATICCHECK") != "" {
+		t.Fatal("staticcheck is required (DAEMONGEN_REQUIRE_STATICCHECK is set) but not on PATH")
+	} else {
+		t.Log("staticcheck not on PATH; skipping it (go install honnef.co/go/tools/cmd/staticcheck@v0.8.2)")
+	}
+	for i, set := range sets {
+		label := strings.Join(set, ",")
 		if label == "" {
 			label = "none"
 		}
-		name := fmt.Sprintf("r%02d", len(seen))
 		t.Run(label, func(t *testing.T) {
-			dir := projecttest.Write(t, root, projecttest.Answers(t, name, slices.Clone(set)...))
+			dir := filepath.Join(root, fmt.Sprintf("r%02d", i))
 			projecttest.Go(t, dir, "build", "./...")
 			projecttest.Go(t, dir, "test", "-race", "-count=1", "./...")
 		})
