@@ -8,7 +8,9 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"maps"
 	"path"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -41,13 +43,25 @@ func (e *MarkerError) Error() string {
 // file it creates or changes, the manifest included. tree is empty for `new` and the project on
 // disk for `add`; prev is the manifest read from tree (zero for `new`). Render never writes.
 func Render(tmpl, tree fs.FS, a Answers, units []string, prev Manifest, generatorVersion string) (Changes, error) {
-	r := &renderer{tmpl: tmpl, tree: tree, data: a, current: map[string][]byte{}, old: map[string][]byte{}, frags: map[string]map[string]string{}}
+	r := &renderer{tmpl: tmpl, tree: tree, data: a, current: map[string][]byte{}, old: map[string][]byte{},
+		frags: map[string]map[string]string{}, created: map[string]string{}, unitOf: map[string]string{}, dirty: map[string]string{},
+		sets: map[string]*template.Template{}}
 	for _, unit := range units {
 		if err := r.files(unit, unitDir(unit)+"/files"); err != nil {
 			return nil, err
 		}
 		if err := r.inserts(unit); err != nil {
 			return nil, err
+		}
+	}
+	if err := r.formatAll(); err != nil {
+		return nil, err
+	}
+	// A feature-owned file that exists with other content is never overwritten. Checked after
+	// formatting, so an identical file (an add repeated) is recognised as such.
+	for _, p := range slices.Sorted(maps.Keys(r.created)) {
+		if old, existed := r.old[p]; existed && !bytes.Equal(old, r.current[p]) {
+			return nil, &OwnedFileError{Path: p, Unit: r.unitOf[p]}
 		}
 	}
 	var changes Changes
@@ -85,9 +99,44 @@ func Render(tmpl, tree fs.FS, a Answers, units []string, prev Manifest, generato
 type renderer struct {
 	tmpl, tree fs.FS
 	data       Answers
-	current    map[string][]byte            // every file touched so far, as it will be written
-	old        map[string][]byte            // the same files as read from tree (absent if new)
-	frags      map[string]map[string]string // unit → fragment name → executed text
+	current    map[string][]byte             // every file touched so far, as it will be written
+	old        map[string][]byte             // the same files as read from tree (absent if new)
+	frags      map[string]map[string]string  // unit → fragment name → executed text
+	created    map[string]string             // files rendered from a template → the template
+	unitOf     map[string]string             // files rendered from a template → their unit
+	dirty      map[string]string             // Go files to format at the end → template, for errors
+	sets       map[string]*template.Template // unit → its parsed templates
+}
+
+// formatAll runs go/format once on every Go file the render touched, in parallel: formatting
+// is most of a render's CPU time, and a file that received several fragments is formatted once,
+// not after each.
+func (r *renderer) formatAll() error {
+	paths := slices.Sorted(maps.Keys(r.dirty))
+	results := make([][]byte, len(paths))
+	errs := make([]error, len(paths))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, p := range paths {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if _, fromTemplate := r.created[p]; fromTemplate {
+				results[i], errs[i] = formatIfGo(p, r.dirty[p], r.current[p])
+			} else {
+				results[i], errs[i] = r.formatShared(p, r.dirty[p], r.current[p])
+			}
+		}()
+	}
+	wg.Wait()
+	for i, p := range paths {
+		if errs[i] != nil {
+			return errs[i]
+		}
+		r.current[p] = results[i]
+	}
+	return nil
 }
 
 // load returns the current content of p: touched earlier in this render, or read from the tree.
@@ -118,18 +167,20 @@ func (r *renderer) files(unit, dir string) error {
 			return fmt.Errorf("template %s: every template file must end in .tmpl", p)
 		}
 		out := OutputPath(strings.TrimPrefix(p, dir+"/"), r.data.Name)
-		content, err := r.execute(p, out)
+		content, err := r.execute(unit, p)
 		if err != nil {
 			return err
 		}
-		existing, ok, err := r.load(out)
-		if err != nil {
-			return err
-		}
-		if ok && !bytes.Equal(existing, content) {
-			return &OwnedFileError{Path: out, Unit: unit}
+		if _, err := fs.Stat(r.tree, out); err == nil {
+			if _, _, err := r.load(out); err != nil { // keep the tree's version for the owned-file check
+				return err
+			}
 		}
 		r.store(out, content)
+		r.created[out], r.unitOf[out] = p, unit
+		if strings.HasSuffix(out, ".go") {
+			r.dirty[out] = p
+		}
 		return nil
 	})
 }
@@ -147,12 +198,24 @@ func OutputPath(tmplPath, name string) string {
 	return path.Join(parts...)
 }
 
-func (r *renderer) execute(tmplPath, out string) ([]byte, error) {
+// set returns the unit's template set. Templates of a set share one copy of the function map:
+// installing sprig's ~200 functions on every template separately was a tenth of a render.
+func (r *renderer) set(unit string) *template.Template {
+	if t, ok := r.sets[unit]; ok {
+		return t
+	}
+	t := template.New(unit).Option("missingkey=error").Funcs(funcs())
+	r.sets[unit] = t
+	return t
+}
+
+// execute runs one template; Go output is formatted later, in formatAll.
+func (r *renderer) execute(unit, tmplPath string) ([]byte, error) {
 	src, err := fs.ReadFile(r.tmpl, tmplPath)
 	if err != nil {
 		return nil, err
 	}
-	t, err := template.New(tmplPath).Option("missingkey=error").Funcs(funcs()).Parse(string(src))
+	t, err := r.set(unit).New(tmplPath).Parse(string(src))
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +223,7 @@ func (r *renderer) execute(tmplPath, out string) ([]byte, error) {
 	if err := t.Execute(&buf, r.data); err != nil {
 		return nil, err
 	}
-	return formatIfGo(out, tmplPath, buf.Bytes())
+	return buf.Bytes(), nil
 }
 
 // fragments executes the {{define "<path> <marker>"}} blocks of a unit's inserts.tmpl and
@@ -179,13 +242,17 @@ func (r *renderer) fragments(unit string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := template.New(file).Option("missingkey=error").Funcs(funcs()).Parse(string(src))
+	before := map[string]bool{}
+	for _, t := range r.set(unit).Templates() {
+		before[t.Name()] = true
+	}
+	t, err := r.set(unit).New(file).Parse(string(src))
 	if err != nil {
 		return nil, err
 	}
 	for _, def := range t.Templates() {
-		if def.Name() == file {
-			continue
+		if def.Name() == file || before[def.Name()] {
+			continue // the file itself, or a template of the unit's files
 		}
 		if !strings.Contains(def.Name(), " ") {
 			return nil, fmt.Errorf("%s: fragment %q must be named \"<path> <marker>\"", file, def.Name())
@@ -249,15 +316,15 @@ func (r *renderer) inserts(unit string) error {
 			}
 			return err
 		}
-		if updated, err = r.formatShared(target, unitDir(unit)+"/inserts.tmpl", updated); err != nil {
-			return err
-		}
 		r.store(target, updated)
+		if _, fromTemplate := r.created[target]; !fromTemplate && strings.HasSuffix(target, ".go") {
+			r.dirty[target] = unitDir(unit) + "/inserts.tmpl"
+		}
 	}
 	return nil
 }
 
-// formatShared formats a Go file after an insertion. A file the user keeps in another layout
+// formatShared formats a Go file of the user's after insertions. A file the user keeps in another layout
 // (not gofmt-clean when read) is not reformatted, since that would rewrite their lines; it is
 // only checked to still parse.
 func (r *renderer) formatShared(target, tmplPath string, src []byte) ([]byte, error) {
@@ -285,13 +352,14 @@ func Insert(content []byte, marker, fragment string, later ...string) ([]byte, e
 	if at < 0 {
 		return nil, &MarkerError{Marker: marker, Fragment: strings.Join(frag, "\n")}
 	}
-	if findRun(lines, frag) >= 0 {
+	norm := normalize(lines)
+	if findRun(norm, normalize(frag)) >= 0 {
 		return content, nil
 	}
 	ind := lines[at][:len(lines[at])-len(strings.TrimLeft(lines[at], " \t"))]
 	pos := at
 	for _, l := range later {
-		if i := findRun(lines[:at], splitFragment(l)); i >= 0 && i < pos {
+		if i := findRun(norm[:at], normalize(splitFragment(l))); i >= 0 && i < pos {
 			pos = i
 		}
 	}
@@ -309,18 +377,19 @@ func Insert(content []byte, marker, fragment string, later ...string) ([]byte, e
 
 func splitFragment(f string) []string { return strings.Split(strings.Trim(f, "\n"), "\n") }
 
-// findRun returns the index in lines where the lines of frag stand consecutively, or -1.
-// Runs of white space compare equal, because gofmt re-aligns fragments in struct fields and
-// composite literals.
-func findRun(lines, frag []string) int {
-	trim := func(s []string) []string {
-		out := make([]string, len(s))
-		for i, l := range s {
-			out[i] = strings.Join(strings.Fields(l), " ")
-		}
-		return out
+// normalize folds runs of white space and trims each line, because gofmt re-aligns fragments in
+// struct fields and composite literals.
+func normalize(lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = strings.Join(strings.Fields(l), " ")
 	}
-	hay, needle := trim(lines), trim(frag)
+	return out
+}
+
+// findRun returns the index in hay where the lines of needle stand consecutively, or -1. Both
+// are normalized.
+func findRun(hay, needle []string) int {
 	for i := 0; i+len(needle) <= len(hay); i++ {
 		if slices.Equal(hay[i:i+len(needle)], needle) {
 			return i

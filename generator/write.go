@@ -56,8 +56,17 @@ func WriteNew(dir string, changes Changes, force bool) error {
 		return err
 	}
 	defer os.RemoveAll(tmp) // a no-op after the rename succeeded
+	made := map[string]bool{}
 	for _, c := range changes {
-		if err := writeFile(filepath.Join(tmp, filepath.FromSlash(c.Path)), c.New, false); err != nil {
+		// Plain writes: nobody can see the temporary directory until the final rename.
+		p := filepath.Join(tmp, filepath.FromSlash(c.Path))
+		if d := filepath.Dir(p); !made[d] {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return err
+			}
+			made[d] = true
+		}
+		if err := os.WriteFile(p, c.New, 0o644); err != nil {
 			return err
 		}
 	}

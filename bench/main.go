@@ -1,0 +1,584 @@
+// Command bench measures daemongen and the daemons it generates, each figure next to a baseline
+// measured in the same run, and prints a Markdown table. Run it as bench/run; -quick is the
+// smoke mode CI uses (fewer, shorter runs: it proves the benchmarks work, not the numbers).
+package main
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+type row struct {
+	figure, value, baseline, ratio, target string
+	pass                                   *bool // nil: reported only
+}
+
+type bench struct {
+	quick bool
+	tmp   string
+	dg    string // daemongen binary
+	rows  []row
+}
+
+func main() {
+	quick := flag.Bool("quick", false, "smoke mode: fewer and shorter runs")
+	out := flag.String("out", "", "also write the table, with machine details, to this file")
+	flag.Parse()
+	tmp, err := os.MkdirTemp("", "daemongen-bench-")
+	check(err)
+	defer os.RemoveAll(tmp)
+	b := &bench{quick: *quick, tmp: tmp}
+	b.dg = filepath.Join(tmp, "daemongen")
+	b.gobuild(".", b.dg)
+
+	b.generation()
+	b.firstPrompt()
+	allBin, noneBin, chaosBin, allDir := b.daemonBinaries()
+	b.startup(allBin)
+	b.idle(allBin)
+	b.shutdown(allBin, chaosBin)
+	b.goBenchmarks(allDir)
+	b.healthLoad(allBin)
+	_ = noneBin
+
+	table := b.table()
+	fmt.Print(table)
+	if *out != "" {
+		header := fmt.Sprintf("# Benchmark results\n\nMeasured %s on %s with %s (%d cores), mode %s.\nRegenerate with `bench/run -out bench/RESULTS.md`; every baseline is measured in the same run.\n\n",
+			time.Now().UTC().Format("2006-01-02"), cpuModel(), runtime.Version(), runtime.NumCPU(), map[bool]string{true: "quick", false: "full"}[*quick])
+		check(os.WriteFile(*out, []byte(header+table), 0o644))
+	}
+	for _, r := range b.rows {
+		if r.pass != nil && !*r.pass && !*quick {
+			os.Exit(1)
+		}
+	}
+}
+
+func (b *bench) n(full, quick int) int {
+	if b.quick {
+		return quick
+	}
+	return full
+}
+
+func (b *bench) add(figure, value, baseline, ratio, target string, pass *bool) {
+	b.rows = append(b.rows, row{figure, value, baseline, ratio, target, pass})
+}
+
+func ok(v bool) *bool { return &v }
+
+func (b *bench) table() string {
+	var s strings.Builder
+	s.WriteString("| figure | value | baseline | ratio | target | result |\n| --- | --- | --- | --- | --- | --- |\n")
+	for _, r := range b.rows {
+		res := "reported"
+		if r.pass != nil {
+			res = map[bool]string{true: "pass", false: "**fail**"}[*r.pass]
+		}
+		fmt.Fprintf(&s, "| %s | %s | %s | %s | %s | %s |\n", r.figure, r.value, r.baseline, r.ratio, r.target, res)
+	}
+	return s.String()
+}
+
+// generation: `daemongen new --yes --features all` against a program that writes the same
+// files, byte for byte, from its own embedded copy.
+func (b *bench) generation() {
+	ref := filepath.Join(b.tmp, "ref")
+	run(b.tmp, b.dg, "new", "demo", "--yes", "--features", "all", "-o", ref)
+	src := filepath.Join(b.tmp, "baseline")
+	check(os.MkdirAll(src, 0o755))
+	// A tar rather than a directory: embed refuses a directory holding a go.mod.
+	check(writeTar(filepath.Join(src, "tree.tar"), filepath.Join(ref, "demo")))
+	check(os.WriteFile(filepath.Join(src, "go.mod"), []byte("module baseline\n\ngo 1.26\n"), 0o644))
+	check(os.WriteFile(filepath.Join(src, "main.go"), []byte(baselineWriter), 0o644))
+	baseBin := filepath.Join(b.tmp, "baseline-writer")
+	b.gobuild(src, baseBin)
+
+	runs := b.n(21, 3)
+	var gen, base []time.Duration
+	var peak int64
+	for i := range runs {
+		d, rss := timed(b.tmp, b.dg, "new", "demo", "--yes", "--features", "all", "-o", filepath.Join(b.tmp, fmt.Sprintf("g%d", i)))
+		gen = append(gen, d)
+		peak = max(peak, rss)
+		d, _ = timed(b.tmp, baseBin, filepath.Join(b.tmp, fmt.Sprintf("b%d", i), "demo"))
+		base = append(base, d)
+	}
+	g, bl := median(gen), median(base)
+	files := countFiles(filepath.Join(ref, "demo"))
+	b.add(fmt.Sprintf("`daemongen new --yes --features all` (%d files), median of %d", files, runs), ms(g), ms(bl)+" (same files from an embedded copy)", ratio(g, bl), "≤ 2×", ok(float64(g) <= 2*float64(bl)))
+	b.add("peak RSS of that run", mib(peak), "", "", "≤ 30 MiB", ok(peak <= 30<<20))
+}
+
+// baselineWriter writes the files of an embedded tar: the least a generator could do.
+const baselineWriter = `package main
+
+import (
+	"archive/tar"
+	"bytes"
+	_ "embed"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+//go:embed tree.tar
+var tree []byte
+
+func main() {
+	dst := os.Args[1]
+	r := tar.NewReader(bytes.NewReader(tree))
+	for {
+		h, err := r.Next()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			panic(err)
+		}
+		out := filepath.Join(dst, h.Name)
+		if h.Typeflag == tar.TypeDir {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			panic(err)
+		}
+		data, _ := io.ReadAll(r)
+		if err := os.WriteFile(out, data, 0o644); err != nil {
+			panic(err)
+		}
+	}
+}
+`
+
+func writeTar(path, dir string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := tar.NewWriter(f)
+	if err := w.AddFS(os.DirFS(dir)); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// firstPrompt: from exec to the first question on a terminal.
+func (b *bench) firstPrompt() {
+	var times []time.Duration
+	for range b.n(9, 2) {
+		cmd := exec.Command(b.dg, "new", "demo")
+		cmd.Dir = b.tmp
+		cmd.Env = append(os.Environ(), "TERM=xterm")
+		start := time.Now()
+		ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
+		check(err)
+		buf := make([]byte, 4096)
+		var seen bytes.Buffer
+		for !bytes.Contains(seen.Bytes(), []byte("Go module path")) {
+			n, err := ptmx.Read(buf)
+			seen.Write(buf[:n])
+			if bytes.Contains(buf[:n], []byte("\x1b[6n")) {
+				ptmx.Write([]byte("\x1b[1;1R"))
+			}
+			check(err)
+		}
+		times = append(times, time.Since(start))
+		cmd.Process.Kill()
+		cmd.Wait()
+		ptmx.Close()
+	}
+	d := median(times)
+	b.add("time to first prompt (pseudo-terminal)", ms(d), "", "", "≤ 100 ms", ok(d <= 100*time.Millisecond))
+}
+
+// daemonBinaries renders and builds the daemon (all features, and none) as a user would ship
+// it, and a hello-world net/http server built the same way as the size baseline.
+func (b *bench) daemonBinaries() (all, none, chaos, allDir string) {
+	for _, f := range []string{"all", "none"} {
+		run(b.tmp, b.dg, "new", "d"+f, "-m", "example.com/d"+f, "-f", f, "-o", b.tmp)
+	}
+	allDir = filepath.Join(b.tmp, "dall")
+	all, none, chaos = filepath.Join(b.tmp, "bin-all"), filepath.Join(b.tmp, "bin-none"), filepath.Join(b.tmp, "bin-chaos")
+	b.gobuild(allDir, all, "-trimpath", "-ldflags=-s -w", "./cmd/dall")
+	b.gobuild(filepath.Join(b.tmp, "dnone"), none, "-trimpath", "-ldflags=-s -w", "./cmd/dnone")
+	b.gobuild(allDir, chaos, "-tags=chaos", "./cmd/dall")
+	hello := filepath.Join(b.tmp, "hello")
+	check(os.MkdirAll(hello, 0o755))
+	check(os.WriteFile(filepath.Join(hello, "go.mod"), []byte("module hello\n\ngo 1.26\n"), 0o644))
+	check(os.WriteFile(filepath.Join(hello, "main.go"), []byte(helloServer), 0o644))
+	helloBin := filepath.Join(b.tmp, "bin-hello")
+	b.gobuild(hello, helloBin, "-trimpath", "-ldflags=-s -w", ".")
+	sa, sn, sh := size(all), size(none), size(helloBin)
+	b.add("binary size, features all (-trimpath -s -w)", mib(sa), mib(sh)+" (hello-world net/http)", fmt.Sprintf("%.2f×", float64(sa)/float64(sh)), "≤ 1.3×", ok(float64(sa) <= 1.3*float64(sh)))
+	b.add("binary size, features none", mib(sn), mib(sh), fmt.Sprintf("%.2f×", float64(sn)/float64(sh)), "reported", nil)
+	return all, none, chaos, allDir
+}
+
+const helloServer = `package main
+
+import "net/http"
+
+func main() {
+	http.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("hello")) })
+	http.ListenAndServe("127.0.0.1:0", nil)
+}
+`
+
+// daemon is a started generated daemon.
+type daemon struct {
+	cmd   *exec.Cmd
+	addr  chan string
+	ready chan time.Time
+	done  chan struct{}
+}
+
+func (b *bench) start(bin string, env []string, args ...string) *daemon {
+	dir, err := os.MkdirTemp(b.tmp, "run")
+	check(err)
+	cmd := exec.Command(bin, append([]string{"--admin-addr=127.0.0.1:0"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), "XDG_RUNTIME_DIR="+dir), env...)
+	stderr, err := cmd.StderrPipe()
+	check(err)
+	d := &daemon{cmd: cmd, addr: make(chan string, 1), ready: make(chan time.Time, 1), done: make(chan struct{})}
+	check(cmd.Start())
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		addrRE := regexp.MustCompile(`"msg":"listening".*"addr":"([^"]+)"`)
+		for sc.Scan() {
+			line := sc.Text()
+			if m := addrRE.FindStringSubmatch(line); m != nil {
+				d.addr <- m[1]
+			}
+			if strings.Contains(line, `"msg":"ready"`) {
+				d.ready <- time.Now()
+			}
+		}
+		cmd.Wait()
+		close(d.done)
+	}()
+	return d
+}
+
+func (d *daemon) stop() time.Duration {
+	start := time.Now()
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.done:
+	case <-time.After(60 * time.Second):
+		d.cmd.Process.Kill()
+		<-d.done
+	}
+	return time.Since(start)
+}
+
+// startup: exec to the ready log line and to /readyz answering 200.
+func (b *bench) startup(bin string) {
+	var toLog, toProbe []time.Duration
+	for range b.n(15, 3) {
+		start := time.Now()
+		d := b.start(bin, nil)
+		addr := <-d.addr
+		toLog = append(toLog, (<-d.ready).Sub(start))
+		for {
+			if code := get("http://" + addr + "/readyz"); code == 200 {
+				break
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+		toProbe = append(toProbe, time.Since(start))
+		d.stop()
+	}
+	l, p := median(toLog), median(toProbe)
+	b.add("start-up: exec to `ready` log (features all)", ms(l), "", "", "≤ 20 ms", ok(l <= 20*time.Millisecond))
+	b.add("start-up: exec to `/readyz` 200", ms(p), "", "", "≤ 20 ms", ok(p <= 20*time.Millisecond))
+}
+
+// idle: RSS and CPU time of a daemon doing nothing (the example worker ticks once a second).
+func (b *bench) idle(bin string) {
+	d := b.start(bin, nil)
+	<-d.ready
+	window := time.Duration(b.n(10, 2)) * time.Second
+	cpu0 := cpuTime(d.cmd.Process.Pid)
+	time.Sleep(window)
+	cpu := cpuTime(d.cmd.Process.Pid) - cpu0
+	rss := rssBytes(d.cmd.Process.Pid)
+	d.stop()
+	b.add(fmt.Sprintf("idle RSS after %s (features all)", window), mib(rss), "", "", "≤ 15 MiB", ok(rss <= 15<<20))
+	b.add(fmt.Sprintf("idle CPU over %s", window), fmt.Sprintf("%.0f ms", cpu.Seconds()*1000), "", "", "≈ 0 (≤ 1% of one core)", ok(cpu <= window/100))
+}
+
+// shutdown: SIGTERM to exit when idle, and with 5,000 events queued for a file sink.
+func (b *bench) shutdown(bin, chaos string) {
+	var idle []time.Duration
+	for range b.n(9, 2) {
+		d := b.start(bin, nil)
+		<-d.ready
+		idle = append(idle, d.stop())
+	}
+	i := median(idle)
+	b.add("shutdown: SIGTERM to exit, idle, delay 0", ms(i), "", "", "≤ 50 ms", ok(i <= 50*time.Millisecond))
+	sink := filepath.Join(b.tmp, "events.jsonl")
+	d := b.start(chaos, []string{"DALL_CHAOS=burst=5000"}, "--batch-sink=file:"+sink, "--batch-queue-size=8192", "--batch-interval=1h", "--worker-interval=10ms")
+	<-d.ready
+	time.Sleep(200 * time.Millisecond)
+	q := d.stop()
+	lines := countLines(sink)
+	b.add(fmt.Sprintf("shutdown with 5,000 queued events, file sink (%d delivered)", lines), ms(q), "", "", "reported", ok(lines >= 5000))
+}
+
+var benchLine = regexp.MustCompile(`^(Benchmark\w+)-\d+\s+\d+\s+([\d.]+) ns/op(?:\s+([\d.]+) MB/s)?(?:\s+([\d.]+) events/s)?(?:\s+\d+ B/op\s+(\d+) allocs/op)?`)
+
+// goBenchmarks runs the generated project's own benchmarks (the ones users keep).
+func (b *bench) goBenchmarks(dir string) {
+	benchtime := b.n(0, 1)
+	bt := "1s"
+	if benchtime == 1 {
+		bt = "2000x"
+	}
+	// Enqueue and its baselines run a fixed count that fits their queue (see benchQueue).
+	out := run(dir, "go", "test", "-run", "^$", "-bench", "Enqueue|ChannelSend", "-benchmem", "-benchtime", "100000x", "-count", "5", "./internal/batch")
+	out += run(dir, "go", "test", "-run", "^$", "-bench", "Throughput|FileSink|Readyz", "-benchmem", "-benchtime", bt, "./internal/batch", "./internal/health")
+	// With -count 5, keep the fastest run of each: the least disturbed by the noisy machine.
+	res := map[string][]string{}
+	for _, l := range strings.Split(out, "\n") {
+		if m := benchLine.FindStringSubmatch(l); m != nil {
+			if prev, seen := res[m[1]]; seen {
+				a, _ := strconv.ParseFloat(prev[0], 64)
+				c, _ := strconv.ParseFloat(m[2], 64)
+				if a <= c {
+					continue
+				}
+			}
+			res[m[1]] = m[2:]
+		}
+	}
+	f := func(name string, i int) float64 {
+		v, _ := strconv.ParseFloat(res[name][i], 64)
+		return v
+	}
+	if len(res["BenchmarkChannelSend"]) == 0 || len(res["BenchmarkEnqueue"]) == 0 {
+		panic("benchmark output not understood:\n" + out)
+	}
+	for _, pair := range [][2]string{{"BenchmarkEnqueue", "BenchmarkChannelSend"}, {"BenchmarkEnqueueParallel", "BenchmarkChannelSendParallel"}} {
+		name, baseline := pair[0], pair[1]
+		v, allocs, base := f(name, 0), res[name][3], f(baseline, 0)
+		b.add("batch "+name[9:]+" (ns/op, allocs/op)", fmt.Sprintf("%.1f ns, %s allocs", v, allocs), fmt.Sprintf("%.1f ns (%s)", base, baseline[9:]),
+			fmt.Sprintf("%.2f×", v/base), "≤ 2×, 0 allocs", ok(v <= 2*base && allocs == "0"))
+	}
+	b.add("batch throughput into a discarding sink", fmt.Sprintf("%.0f events/s", f("BenchmarkThroughput", 2)), "", "", "reported", nil)
+	b.add("batch JSON-lines file sink", fmt.Sprintf("%.0f MB/s", f("BenchmarkFileSink", 1)), "", "", "reported", nil)
+	b.add("health /readyz handler (in-process)", fmt.Sprintf("%.1f µs, %s allocs", f("BenchmarkReadyz", 0)/1000, res["BenchmarkReadyz"][3]), "", "", "reported", nil)
+}
+
+// healthLoad: /readyz at a fixed rate from outside the process, open loop (a request is sent
+// on schedule whether or not the previous one returned, so latency is not hidden).
+func (b *bench) healthLoad(bin string) {
+	d := b.start(bin, nil)
+	addr := <-d.addr
+	<-d.ready
+	url := "http://" + addr + "/readyz"
+	for get(url) != 200 {
+		time.Sleep(time.Millisecond)
+	}
+	rate := 5000
+	dur := time.Duration(b.n(10, 1)) * time.Second
+	pid := d.cmd.Process.Pid
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 2 * time.Second}
+	// A first, shorter round warms up connections and the heap; growth is measured from there.
+	b.load(client, url, rate, dur/5)
+	time.Sleep(time.Second)
+	rss0, thr0 := rssBytes(pid), threads(pid)
+	lat, failed := b.load(client, url, rate, dur)
+	client.CloseIdleConnections()
+	time.Sleep(time.Second)
+	rss1, thr1 := rssBytes(pid), threads(pid)
+	d.stop()
+	slices.Sort(lat)
+	p99 := lat[len(lat)*99/100]
+	achieved := float64(len(lat)) / dur.Seconds()
+	b.add(fmt.Sprintf("`/readyz` at %d req/s for %s: p99 latency (%.0f req/s served, %d failed)", rate, dur, achieved, failed), ms(p99), "", "", "≤ 5 ms", ok(p99 <= 5*time.Millisecond && failed == 0))
+	b.add("second load round: RSS and OS threads before → after", fmt.Sprintf("%s → %s, %d → %d threads", mib(rss0), mib(rss1), thr0, thr1), "", "", "no growth (≤ +2 MiB)", ok(rss1 <= rss0+2<<20))
+}
+
+// load sends GETs to url at rate per second for dur, open loop: request i is due at
+// start + i/rate, and its latency counts from then, so a slow answer cannot hide the requests
+// queued behind it (no coordinated omission). 32 senders share the schedule.
+func (b *bench) load(client *http.Client, url string, rate int, dur time.Duration) ([]time.Duration, int) {
+	const senders = 32
+	total := int(dur.Seconds() * float64(rate))
+	interval := time.Second / time.Duration(rate)
+	start := time.Now().Add(10 * time.Millisecond)
+	lats := make([][]time.Duration, senders)
+	fails := make([]int, senders)
+	var wg sync.WaitGroup
+	for w := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < total; i += senders {
+				due := start.Add(time.Duration(i) * interval)
+				time.Sleep(time.Until(due))
+				resp, err := client.Get(url)
+				if err != nil {
+					fails[w]++
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					fails[w]++
+					continue
+				}
+				lats[w] = append(lats[w], time.Since(due))
+			}
+		}()
+	}
+	wg.Wait()
+	failed := 0
+	for _, f := range fails {
+		failed += f
+	}
+	return slices.Concat(lats...), failed
+}
+
+// helpers
+
+func (b *bench) gobuild(dir, out string, args ...string) {
+	if len(args) == 0 {
+		args = []string{"."}
+	}
+	run(dir, "go", append([]string{"build", "-o", out}, args...)...)
+}
+
+func run(dir, name string, args ...string) string {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		panic(fmt.Sprintf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out))
+	}
+	return string(out)
+}
+
+// timed runs a command and returns its wall time and peak RSS.
+func timed(dir, name string, args ...string) (time.Duration, int64) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	start := time.Now()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		panic(fmt.Sprintf("%s: %v\n%s", name, err, out))
+	}
+	d := time.Since(start)
+	return d, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024
+}
+
+func get(url string) int {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+func ratio(a, b time.Duration) string { return fmt.Sprintf("%.2f×", float64(a)/float64(b)) }
+
+func size(path string) int64 {
+	fi, err := os.Stat(path)
+	check(err)
+	return fi.Size()
+}
+
+func countFiles(dir string) int {
+	n := 0
+	filepath.WalkDir(dir, func(_ string, d os.DirEntry, _ error) error {
+		if d != nil && !d.IsDir() {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+func countLines(path string) int {
+	data, _ := os.ReadFile(path)
+	return bytes.Count(data, []byte("\n"))
+}
+
+// procStatus reads a field of /proc/PID/status, e.g. VmRSS.
+func procStatus(pid int, field string) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	check(err)
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
+			n, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+func rssBytes(pid int) int64 { return procStatus(pid, "VmRSS") * 1024 }
+
+func threads(pid int) int64 { return procStatus(pid, "Threads") }
+
+// cpuTime is user + system CPU time of a process, from /proc/PID/stat (clock ticks of 10ms).
+func cpuTime(pid int) time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	check(err)
+	fields := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+2:]))
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+func cpuModel() string {
+	data, _ := os.ReadFile("/proc/cpuinfo")
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(l, "model name"); ok {
+			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+		}
+	}
+	return runtime.GOARCH
+}
+
+func check(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
