@@ -207,3 +207,22 @@ func TestManifestRoundTripAndSchema(t *testing.T) {
 		}
 	}
 }
+
+func TestSameWords(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		want bool
+	}{
+		{"health    *health.Config", "health *health.Config", true},
+		{"\thealth: health.Flags(fs),\n", "health:\thealth.Flags(fs),", true},
+		{"a b", "ab", false},
+		{"ab", "a b", false},
+		{"abc", "ab", false},
+		{"", "  \t", true},
+		{"x", "", false},
+	} {
+		if got := sameWords(tt.a, tt.b); got != tt.want {
+			t.Errorf("sameWords(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+}

@@ -167,7 +167,7 @@ func (r *renderer) files(unit, dir string) error {
 			return fmt.Errorf("template %s: every template file must end in .tmpl", p)
 		}
 		out := OutputPath(strings.TrimPrefix(p, dir+"/"), r.data.Name)
-		content, err := r.execute(unit, p)
+		content, static, err := r.execute(unit, p)
 		if err != nil {
 			return err
 		}
@@ -178,7 +178,9 @@ func (r *renderer) files(unit, dir string) error {
 		}
 		r.store(out, content)
 		r.created[out], r.unitOf[out] = p, unit
-		if strings.HasSuffix(out, ".go") {
+		// A template without actions is its own output, and templates_test.go proves each such
+		// Go template gofmt-clean; formatting it again would only cost time.
+		if strings.HasSuffix(out, ".go") && !static {
 			r.dirty[out] = p
 		}
 		return nil
@@ -209,21 +211,25 @@ func (r *renderer) set(unit string) *template.Template {
 	return t
 }
 
-// execute runs one template; Go output is formatted later, in formatAll.
-func (r *renderer) execute(unit, tmplPath string) ([]byte, error) {
+// execute runs one template; Go output is formatted later, in formatAll. A template without
+// any action is returned as it is (static), without going through the template engine.
+func (r *renderer) execute(unit, tmplPath string) (out []byte, static bool, err error) {
 	src, err := fs.ReadFile(r.tmpl, tmplPath)
 	if err != nil {
-		return nil, err
+		return nil, false, err
+	}
+	if !bytes.Contains(src, []byte("{{")) {
+		return src, true, nil
 	}
 	t, err := r.set(unit).New(tmplPath).Parse(string(src))
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, r.data); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return buf.Bytes(), nil
+	return buf.Bytes(), false, nil
 }
 
 // fragments executes the {{define "<path> <marker>"}} blocks of a unit's inserts.tmpl and
@@ -352,14 +358,13 @@ func Insert(content []byte, marker, fragment string, later ...string) ([]byte, e
 	if at < 0 {
 		return nil, &MarkerError{Marker: marker, Fragment: strings.Join(frag, "\n")}
 	}
-	norm := normalize(lines)
-	if findRun(norm, normalize(frag)) >= 0 {
+	if findRun(lines, frag) >= 0 {
 		return content, nil
 	}
 	ind := lines[at][:len(lines[at])-len(strings.TrimLeft(lines[at], " \t"))]
 	pos := at
 	for _, l := range later {
-		if i := findRun(norm[:at], normalize(splitFragment(l))); i >= 0 && i < pos {
+		if i := findRun(lines[:at], splitFragment(l)); i >= 0 && i < pos {
 			pos = i
 		}
 	}
@@ -377,26 +382,45 @@ func Insert(content []byte, marker, fragment string, later ...string) ([]byte, e
 
 func splitFragment(f string) []string { return strings.Split(strings.Trim(f, "\n"), "\n") }
 
-// normalize folds runs of white space and trims each line, because gofmt re-aligns fragments in
-// struct fields and composite literals.
-func normalize(lines []string) []string {
-	out := make([]string, len(lines))
-	for i, l := range lines {
-		out[i] = strings.Join(strings.Fields(l), " ")
-	}
-	return out
-}
-
-// findRun returns the index in hay where the lines of needle stand consecutively, or -1. Both
-// are normalized.
-func findRun(hay, needle []string) int {
-	for i := 0; i+len(needle) <= len(hay); i++ {
-		if slices.Equal(hay[i:i+len(needle)], needle) {
+// findRun returns the index in lines where the lines of frag stand consecutively, or -1.
+// Lines compare equal when they differ only in white space (see sameWords), because gofmt
+// re-aligns fragments in struct fields and composite literals.
+func findRun(lines, frag []string) int {
+	for i := 0; i+len(frag) <= len(lines); i++ {
+		j := 0
+		for j < len(frag) && sameWords(lines[i+j], frag[j]) {
+			j++
+		}
+		if j == len(frag) {
 			return i
 		}
 	}
 	return -1
 }
+
+// sameWords reports whether a and b hold the same words in the same order: leading and
+// trailing white space is ignored and runs of inner white space compare equal. It allocates
+// nothing; Insert calls it for every line of a file and every fragment.
+func sameWords(a, b string) bool {
+	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+	for a != "" && b != "" {
+		sa, sb := isSpace(a[0]), isSpace(b[0])
+		if sa != sb {
+			return false
+		}
+		if sa {
+			a, b = strings.TrimLeft(a, " \t\r\n"), strings.TrimLeft(b, " \t\r\n")
+			continue
+		}
+		if a[0] != b[0] {
+			return false
+		}
+		a, b = a[1:], b[1:]
+	}
+	return a == "" && b == ""
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
 func unitDir(unit string) string {
 	if unit == "base" {

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"go/format"
 	"io/fs"
 	"path"
 	"slices"
@@ -34,6 +35,13 @@ func TestTemplateHygiene(t *testing.T) {
 		}
 		if _, err := template.New(p).Funcs(sprig.HermeticTxtFuncMap()).Parse(string(src)); err != nil {
 			t.Errorf("%s: %v", p, err)
+		}
+		// The generator copies a Go template without actions verbatim, unformatted: it must
+		// already be gofmt-clean.
+		if strings.HasSuffix(p, ".go.tmpl") && !strings.Contains(string(src), "{{") {
+			if f, err := format.Source(src); err != nil || string(f) != string(src) {
+				t.Errorf("%s has no template actions, so it is copied as it is, but it is not gofmt-clean (%v)", p, err)
+			}
 		}
 		return nil
 	})
