@@ -331,7 +331,8 @@ func (b *bench) idle(bin string) {
 	b.add(fmt.Sprintf("idle CPU over %s", window), fmt.Sprintf("%.0f ms", cpu.Seconds()*1000), "", "", "≈ 0 (≤ 1% of one core)", ok(cpu <= window/100))
 }
 
-// shutdown: SIGTERM to exit when idle, and with 5,000 events queued for a file sink.
+// shutdown: SIGTERM to exit when idle, and with 5,000 events queued for a file sink (batch size
+// and interval set so that none leaves before the signal: the final flush writes them all).
 func (b *bench) shutdown(bin, chaos string) {
 	var idle []time.Duration
 	for range b.n(9, 2) {
@@ -342,7 +343,7 @@ func (b *bench) shutdown(bin, chaos string) {
 	i := median(idle)
 	b.add("shutdown: SIGTERM to exit, idle, delay 0", ms(i), "", "", "≤ 50 ms", ok(i <= 50*time.Millisecond))
 	sink := filepath.Join(b.tmp, "events.jsonl")
-	d := b.start(chaos, []string{"DALL_CHAOS=burst=5000"}, "--batch-sink=file:"+sink, "--batch-queue-size=8192", "--batch-interval=1h", "--worker-interval=10ms")
+	d := b.start(chaos, []string{"DALL_CHAOS=burst=5000"}, "--batch-sink=file:"+sink, "--batch-queue-size=8192", "--batch-size=8192", "--batch-interval=1h", "--worker-interval=10ms")
 	<-d.ready
 	time.Sleep(200 * time.Millisecond)
 	q := d.stop()
