@@ -120,18 +120,10 @@ func TestBatchSizeTrigger(t *testing.T) {
 	sink := newSink(t, func(int) int { return 200 })
 	d := startChaos(t, "burst=512", "--batch-sink="+sink.URL, "--batch-interval=1h", "--worker-interval=20ms")
 	d.waitLog("ready", 10*time.Second)
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		if _, sizes := sink.stats(); len(sizes) > 0 {
-			if sizes[0] != 512 {
-				t.Fatalf("first batch has %d events, want 512", sizes[0])
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no batch within 2s of a full queue")
-		}
-		time.Sleep(5 * time.Millisecond)
+	var sizes []int
+	eventually(t, 2*time.Second, "a batch from a full queue", func() bool { _, sizes = sink.stats(); return len(sizes) > 0 })
+	if sizes[0] != 512 {
+		t.Fatalf("first batch has %d events, want 512", sizes[0])
 	}
 	d.signal(syscall.SIGTERM)
 	if code := d.wait(10 * time.Second); code != 0 {
@@ -146,9 +138,7 @@ func TestBatchStuckSinkExits74(t *testing.T) {
 	sink.hang = make(chan struct{})
 	d := startChaos(t, "burst=10", "--batch-sink="+sink.URL, "--batch-interval=20ms", "--worker-interval=20ms", "--shutdown-timeout=2s")
 	d.waitLog("ready", 10*time.Second)
-	for n, _ := sink.stats(); n == 0; n, _ = sink.stats() {
-		time.Sleep(5 * time.Millisecond)
-	}
+	eventually(t, 5*time.Second, "an export in flight", func() bool { n, _ := sink.stats(); return n > 0 })
 	sent := time.Now()
 	d.signal(syscall.SIGTERM)
 	code := d.wait(10 * time.Second)
@@ -175,13 +165,7 @@ func TestBatchRetries(t *testing.T) {
 	})
 	d := startChaos(t, "burst=5", "--batch-sink="+sink.URL, "--batch-interval=50ms", "--batch-retry-initial=20ms", "--worker-interval=10ms")
 	d.waitLog("ready", 10*time.Second)
-	deadline := time.Now().Add(5 * time.Second)
-	for _, sizes := sink.stats(); len(sizes) == 0; _, sizes = sink.stats() {
-		if time.Now().After(deadline) {
-			t.Fatalf("nothing delivered after the 500s:\n%s", d.dump())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	eventually(t, 5*time.Second, "delivery after three 500s", func() bool { _, sizes := sink.stats(); return len(sizes) > 0 })
 	if n := d.count("batch export failed, retrying"); n != 3 {
 		t.Errorf("%d retry logs, want 3", n)
 	}

@@ -211,6 +211,18 @@ func (d *daemon) wait(timeout time.Duration) int {
 	return 0
 }
 
+// eventually polls cond until it holds, failing the test with what after timeout.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // adminURL waits for the "listening" log and returns the admin listener's base URL.
 func (d *daemon) adminURL() string {
 	d.t.Helper()

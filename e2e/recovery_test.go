@@ -17,13 +17,7 @@ func TestSinglePanicIsRecovered(t *testing.T) {
 		t.Errorf("panic log lacks the worker's stack: %v", r)
 	}
 	before := d.count("work done")
-	deadline := time.Now().Add(5 * time.Second)
-	for d.count("work done") < before+5 {
-		if time.Now().After(deadline) {
-			t.Fatal("the worker did not resume after the panic")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	eventually(t, 5*time.Second, "the worker to resume after the panic", func() bool { return d.count("work done") >= before+5 })
 	d.signal(syscall.SIGTERM)
 	if code := d.wait(5 * time.Second); code != 0 {
 		t.Fatalf("exit %d, want 0 (one recovered panic is not a failure)", code)
