@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -130,12 +131,7 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 		}
 		requested = append(requested, names...)
 	}
-	if _, err := generator.Resolve(requested); err != nil {
-		var ce *generator.ConflictError
-		if !errors.As(err, &ce) {
-			return err
-		}
-	}
+	// Unknown names are usage errors (exit 2); a conflict with the project is a refusal (exit 1).
 	want, err := generator.Resolve(slices.Concat(m.Answers.Features, requested))
 	if err != nil {
 		var ce *generator.ConflictError
@@ -162,7 +158,10 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 
 	a := m.Answers
 	a.Features = want
-	a.Settings = maps(a.Settings)
+	a.Settings = maps.Clone(a.Settings)
+	if a.Settings == nil {
+		a.Settings = map[string]string{}
+	}
 	missing := prompts.Missing{Settings: map[string]bool{}}
 	for _, s := range generator.Settings(units) {
 		if slices.ContainsFunc(generator.BaseSettings, func(b generator.Setting) bool { return b.Key == s.Key }) {
@@ -222,14 +221,6 @@ func requiredBy(feature string, requested []string) string {
 		}
 	}
 	return strings.Join(by, ", ")
-}
-
-func maps(m map[string]string) map[string]string {
-	out := map[string]string{}
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // modifiedFiles lists the files whose content differs from what daemongen last wrote, and

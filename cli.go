@@ -64,11 +64,11 @@ func exitCode(err error) int {
 		unknown  *generator.UnknownFeatureError
 		conflict *generator.ConflictError
 	)
-	var conflict2 conflictError
+	var refused conflictError
 	switch {
 	case errors.Is(err, prompts.ErrInterrupted):
 		return exitInterrupted
-	case errors.As(err, &conflict2):
+	case errors.As(err, &refused):
 		return exitFailure // a refusal, not a typo: the request was well-formed
 	case errors.As(err, &usage), errors.As(err, &invalid), errors.As(err, &unknown), errors.As(err, &conflict):
 		return exitUsage
@@ -95,7 +95,7 @@ func newRootCmd(e *env) *cobra.Command {
 	return root
 }
 
-// exactArgs is cobra.ExactArgs with a usage error, so a wrong count exits 2.
+// argsBetween is cobra.RangeArgs with a usage error, so a wrong count exits 2.
 func argsBetween(minimum, maximum int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if err := cobra.RangeArgs(minimum, maximum)(cmd, args); err != nil {

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -119,10 +120,14 @@ collect:
 	if len(pings) < 3 {
 		t.Fatalf("%d watchdog pings, want several before the loop wedged", len(pings))
 	}
+	// The median gap, not every gap: a busy CI machine may delay one tick.
+	var gaps []time.Duration
 	for i := 1; i < len(pings); i++ {
-		if gap := pings[i].Sub(pings[i-1]); gap < 50*time.Millisecond || gap > 300*time.Millisecond {
-			t.Errorf("ping gap %s, want about 100ms (half of WatchdogSec)", gap)
-		}
+		gaps = append(gaps, pings[i].Sub(pings[i-1]))
+	}
+	slices.Sort(gaps)
+	if gap := gaps[len(gaps)/2]; gap < 50*time.Millisecond || gap > 200*time.Millisecond {
+		t.Errorf("median ping gap %s, want about 100ms (half of WatchdogSec): %v", gap, gaps)
 	}
 	if last := time.Since(pings[len(pings)-1]); last < time.Second {
 		t.Errorf("still pinging %s ago although the worker has been wedged since start", last)
