@@ -226,3 +226,20 @@ func TestSameWords(t *testing.T) {
 		}
 	}
 }
+
+// A template without actions is copied verbatim, but once a fragment lands in it, it must be
+// formatted like any other Go file.
+func TestStaticTemplateWithFragmentIsFormatted(t *testing.T) {
+	tmpl := fstest.MapFS{
+		"base/files/x.go.tmpl":        {Data: []byte("package x\n\ntype T struct {\n\ta int\n\t// daemongen:fields\n}\n")},
+		"features/extra/inserts.tmpl": {Data: []byte(`{{ define "x.go daemongen:fields" }}longer string{{ end }}`)},
+	}
+	cs, err := Render(tmpl, fstest.MapFS{}, answers(t), []string{"base", "extra"}, Manifest{}, testVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "package x\n\ntype T struct {\n\ta      int\n\tlonger string\n\t// daemongen:fields\n}\n"
+	if got := string(cs[slices.IndexFunc(cs, func(c Change) bool { return c.Path == "x.go" })].New); got != want {
+		t.Fatalf("x.go =\n%s\nwant\n%s", got, want)
+	}
+}

@@ -159,6 +159,9 @@ func (r *renderer) store(p string, content []byte) { r.current[p] = content }
 
 // files renders every template below dir into the output path it names.
 func (r *renderer) files(unit, dir string) error {
+	if _, err := fs.Stat(r.tmpl, dir); errors.Is(err, fs.ErrNotExist) {
+		return nil // a unit may consist of fragments only
+	}
 	return fs.WalkDir(r.tmpl, dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -323,8 +326,12 @@ func (r *renderer) inserts(unit string) error {
 			return err
 		}
 		r.store(target, updated)
-		if _, fromTemplate := r.created[target]; !fromTemplate && strings.HasSuffix(target, ".go") {
-			r.dirty[target] = unitDir(unit) + "/inserts.tmpl"
+		if strings.HasSuffix(target, ".go") {
+			if tmpl, fromTemplate := r.created[target]; fromTemplate {
+				r.dirty[target] = tmpl // even a static template needs formatting once fragments are in
+			} else {
+				r.dirty[target] = unitDir(unit) + "/inserts.tmpl"
+			}
 		}
 	}
 	return nil
