@@ -51,13 +51,12 @@ func main() {
 
 	b.generation()
 	b.firstPrompt()
-	allBin, noneBin, chaosBin, allDir := b.daemonBinaries()
+	allBin, chaosBin, allDir := b.daemonBinaries()
 	b.startup(allBin)
 	b.idle(allBin)
 	b.shutdown(allBin, chaosBin)
 	b.goBenchmarks(allDir)
 	b.healthLoad(allBin)
-	_ = noneBin
 
 	table := b.table()
 	fmt.Print(table)
@@ -216,12 +215,13 @@ func (b *bench) firstPrompt() {
 
 // daemonBinaries renders and builds the daemon (all features, and none) as a user would ship
 // it, and a hello-world net/http server built the same way as the size baseline.
-func (b *bench) daemonBinaries() (all, none, chaos, allDir string) {
+func (b *bench) daemonBinaries() (all, chaos, allDir string) {
 	for _, f := range []string{"all", "none"} {
 		run(b.tmp, b.dg, "new", "d"+f, "-m", "example.com/d"+f, "-f", f, "-o", b.tmp)
 	}
 	allDir = filepath.Join(b.tmp, "dall")
-	all, none, chaos = filepath.Join(b.tmp, "bin-all"), filepath.Join(b.tmp, "bin-none"), filepath.Join(b.tmp, "bin-chaos")
+	all, chaos = filepath.Join(b.tmp, "bin-all"), filepath.Join(b.tmp, "bin-chaos")
+	none := filepath.Join(b.tmp, "bin-none")
 	b.gobuild(allDir, all, "-trimpath", "-ldflags=-s -w", "./cmd/dall")
 	b.gobuild(filepath.Join(b.tmp, "dnone"), none, "-trimpath", "-ldflags=-s -w", "./cmd/dnone")
 	b.gobuild(allDir, chaos, "-tags=chaos", "./cmd/dall")
@@ -234,7 +234,7 @@ func (b *bench) daemonBinaries() (all, none, chaos, allDir string) {
 	sa, sn, sh := size(all), size(none), size(helloBin)
 	b.add("binary size, features all (-trimpath -s -w)", mib(sa), mib(sh)+" (hello-world net/http)", fmt.Sprintf("%.2f×", float64(sa)/float64(sh)), "≤ 1.3×", ok(float64(sa) <= 1.3*float64(sh)))
 	b.add("binary size, features none", mib(sn), mib(sh), fmt.Sprintf("%.2f×", float64(sn)/float64(sh)), "reported", nil)
-	return all, none, chaos, allDir
+	return all, chaos, allDir
 }
 
 const helloServer = `package main

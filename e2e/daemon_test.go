@@ -192,6 +192,20 @@ func (d *daemon) signal(sig syscall.Signal) {
 	}
 }
 
+// expectExit sends sig and requires the process to exit with want within the given time; the
+// exit code is fatal, the timing an error, so one run reports both.
+func (d *daemon) expectExit(sig syscall.Signal, want int, within time.Duration) {
+	d.t.Helper()
+	sent := time.Now()
+	d.signal(sig)
+	if code := d.wait(within + 5*time.Second); code != want {
+		d.t.Fatalf("exit %d after %s, want %d:\n%s", code, sig, want, d.dump())
+	}
+	if took := time.Since(sent); took > within {
+		d.t.Errorf("%s to exit took %s, want ≤ %s", sig, took, within)
+	}
+}
+
 // wait waits for the process to exit and returns its exit code, or -1 if a signal killed it.
 func (d *daemon) wait(timeout time.Duration) int {
 	d.t.Helper()

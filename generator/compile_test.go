@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,22 +19,9 @@ func TestEveryCombinationBuilds(t *testing.T) {
 	projecttest.RequireGo(t)
 	root := t.TempDir()
 	combos := generator.Combinations()
-	var uses, patterns []string
-	for i, features := range combos {
-		name := fmt.Sprintf("c%03d", i)
-		projecttest.Write(t, root, projecttest.Answers(t, name, features...))
-		uses = append(uses, "./"+name)
-		patterns = append(patterns, "example.com/"+name+"/...")
-	}
-	work := fmt.Sprintf("go 1.26\n\nuse (\n\t%s\n)\n", strings.Join(uses, "\n\t"))
-	if err := os.WriteFile(filepath.Join(root, "go.work"), []byte(work), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	patterns := projecttest.Workspace(t, root, combos, func(i int) string { return fmt.Sprintf("c%03d", i) })
 	start := time.Now()
-	vet := projecttest.GoCmd(root, append([]string{"vet"}, patterns...)...)
-	// Workspace mode refuses -mod=mod; the generated projects are standard library only.
-	vet.Env = append(vet.Env, "GOWORK="+filepath.Join(root, "go.work"), "GOFLAGS=")
-	if out, err := vet.CombinedOutput(); err != nil {
+	if out, err := projecttest.WorkspaceCmd(root, "go", append([]string{"vet"}, patterns...)...).CombinedOutput(); err != nil {
 		t.Fatalf("go vet over %d combinations: %v\n%s", len(combos), err, out)
 	}
 	t.Logf("go vet: %d combinations in %s", len(combos), time.Since(start).Round(time.Millisecond))
@@ -68,24 +54,9 @@ func TestGeneratedTestsPassWithRace(t *testing.T) {
 	projecttest.RequireGo(t)
 	root := t.TempDir()
 	sets := covering()
-	var uses, patterns []string
-	for i, set := range sets {
-		name := fmt.Sprintf("r%02d", i)
-		projecttest.Write(t, root, projecttest.Answers(t, name, slices.Clone(set)...))
-		uses = append(uses, "./"+name)
-		patterns = append(patterns, "example.com/"+name+"/...")
-	}
-	work := fmt.Sprintf("go 1.26\n\nuse (\n\t%s\n)\n", strings.Join(uses, "\n\t"))
-	if err := os.WriteFile(filepath.Join(root, "go.work"), []byte(work), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	workspace := func(tool string, args ...string) *exec.Cmd {
-		cmd := exec.Command(tool, args...)
-		cmd.Dir = root
-		// Workspace mode refuses -mod=mod; the generated projects are standard library only.
-		cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=", "GOTOOLCHAIN=local", "GOWORK="+filepath.Join(root, "go.work"))
-		return cmd
-	}
+	name := func(i int) string { return fmt.Sprintf("r%02d", i) }
+	patterns := projecttest.Workspace(t, root, sets, name)
+	workspace := func(tool string, args ...string) *exec.Cmd { return projecttest.WorkspaceCmd(root, tool, args...) }
 	// The fault-injection hooks used by the e2e tests live behind a build tag; check them too.
 	if out, err := workspace("go", append([]string{"vet", "-tags", "chaos"}, patterns...)...).CombinedOutput(); err != nil {
 		t.Fatalf("go vet -tags chaos: %v\n%s", err, out)
@@ -107,7 +78,7 @@ func TestGeneratedTestsPassWithRace(t *testing.T) {
 			label = "none"
 		}
 		t.Run(label, func(t *testing.T) {
-			dir := filepath.Join(root, fmt.Sprintf("r%02d", i))
+			dir := filepath.Join(root, name(i))
 			projecttest.Go(t, dir, "build", "./...")
 			projecttest.Go(t, dir, "test", "-race", "-count=1", "./...")
 		})

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -70,5 +71,33 @@ func GoCmd(dir string, args ...string) *exec.Cmd {
 	cmd := exec.Command("go", args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local", "GOWORK=off")
+	return cmd
+}
+
+// Workspace renders one project per feature set into root, named by name(i), lists them all in
+// root/go.work and returns the package patterns that cover them. One go command over the
+// workspace type-checks every project in a single process with a shared cache.
+func Workspace(t testing.TB, root string, sets [][]string, name func(i int) string) []string {
+	t.Helper()
+	var uses, patterns []string
+	for i, features := range sets {
+		n := name(i)
+		Write(t, root, Answers(t, n, slices.Clone(features)...))
+		uses = append(uses, "./"+n)
+		patterns = append(patterns, "example.com/"+n+"/...")
+	}
+	work := "go 1.26\n\nuse (\n\t" + strings.Join(uses, "\n\t") + "\n)\n"
+	if err := os.WriteFile(filepath.Join(root, "go.work"), []byte(work), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return patterns
+}
+
+// WorkspaceCmd returns tool (go, staticcheck) run offline over the workspace in root.
+// Workspace mode refuses -mod=mod; the generated projects are standard library only.
+func WorkspaceCmd(root, tool string, args ...string) *exec.Cmd {
+	cmd := exec.Command(tool, args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=", "GOTOOLCHAIN=local", "GOWORK="+filepath.Join(root, "go.work"))
 	return cmd
 }
