@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/mod/modfile"
 
 	"github.com/daemongen/daemongen/generator"
 	"github.com/daemongen/daemongen/prompts"
@@ -158,13 +159,34 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 
 	a := m.Answers
 	a.Features = want
+	// The project builds with the module path its go.mod declares; the user may have changed
+	// it (go mod edit -module) since daemongen recorded it.
+	if mod := goModModule(dir); mod != "" && mod != a.Module {
+		fmt.Fprintf(e.stdout, "using module path %s from go.mod (%s recorded %s)\n", mod, generator.ManifestName, a.Module)
+		a.Module = mod
+	}
 	a.Settings = maps.Clone(a.Settings)
 	if a.Settings == nil {
 		a.Settings = map[string]string{}
 	}
+	// A settings flag is applied when the feature that owns it is being added; otherwise it
+	// would be dropped silently, so it is refused.
+	for _, s := range generator.AllSettings() {
+		if !cmd.Flags().Changed(s.Key) {
+			continue
+		}
+		switch owner := generator.SettingOwner(s.Key); {
+		case owner == "base":
+			return usageErrorf("--%s belongs to the base project, whose answers are recorded in %s (%s); add does not change them", s.Key, generator.ManifestName, m.Answers.Settings[s.Key])
+		case slices.Contains(m.Answers.Features, owner):
+			return usageErrorf("--%s belongs to %s, which the project already has (recorded in %s: %s); add does not change it", s.Key, owner, generator.ManifestName, m.Answers.Settings[s.Key])
+		case !slices.Contains(units, owner):
+			return usageErrorf("--%s configures %s, which this add does not add; drop the flag or add %s too", s.Key, owner, owner)
+		}
+	}
 	missing := prompts.Missing{Settings: map[string]bool{}}
 	for _, s := range generator.Settings(units) {
-		if slices.ContainsFunc(generator.BaseSettings, func(b generator.Setting) bool { return b.Key == s.Key }) {
+		if generator.SettingOwner(s.Key) == "base" {
 			continue // the base is already there; its answers are in the manifest
 		}
 		if cmd.Flags().Changed(s.Key) {
@@ -211,6 +233,15 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 		fmt.Fprintf(e.stdout, "note: you have changed %d generated file(s) since daemongen wrote them (kept as they are): %s\n", len(modified), strings.Join(modified, ", "))
 	}
 	return nil
+}
+
+// goModModule returns the module path declared in dir/go.mod, or "" when there is none to read.
+func goModModule(dir string) string {
+	data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		return ""
+	}
+	return modfile.ModulePath(data)
 }
 
 func requiredBy(feature string, requested []string) string {

@@ -139,3 +139,57 @@ func TestStatusReportsEdits(t *testing.T) {
 		t.Fatalf("add does not mention the user's edits: exit %d\n%s", r.code, r.stdout)
 	}
 }
+
+// TestAddSettingsFlags: a settings flag on add is applied when its feature is being added and
+// refused (exit 2, nothing written) otherwise; never silently ignored.
+func TestAddSettingsFlags(t *testing.T) {
+	dir := newProject(t, "none")
+	r := daemongen(t, nil, "add", "docker", "--dir", dir, "--admin-addr", ":9090")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "Dockerfile")); !strings.Contains(string(b), "EXPOSE 9090") {
+		t.Fatalf("--admin-addr :9090 did not reach the Dockerfile:\n%s", b)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"add", "k8s", "--admin-addr", ":7070"}, "--admin-addr belongs to health, which the project already has"},
+		{[]string{"add", "lock", "--shutdown-timeout", "30s"}, "--shutdown-timeout belongs to the base project"},
+		{[]string{"add", "lock", "--admin-addr", "garbage"}, "--admin-addr configures health, which this add does not add"},
+	} {
+		if tt.args[1] == "lock" && strings.Contains(tt.want, "does not add") {
+			dir = newProject(t, "none") // a project without health
+		}
+		before := listTree(t, dir)
+		r := daemongen(t, nil, append(tt.args, "--dir", dir)...)
+		if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("%q: exit %d, stderr %q; want exit 2 and %q", tt.args, r.code, r.stderr, tt.want)
+		}
+		if after := listTree(t, dir); len(after) != len(before) {
+			t.Errorf("%q: a refused add changed the tree", tt.args)
+		}
+	}
+}
+
+// TestAddUsesTheModulePathOfGoMod: after `go mod edit -module`, add imports the project's
+// packages by the path go.mod declares, and records it.
+func TestAddUsesTheModulePathOfGoMod(t *testing.T) {
+	dir := newProject(t, "none")
+	gomod := filepath.Join(dir, "go.mod")
+	b, _ := os.ReadFile(gomod)
+	os.WriteFile(gomod, []byte(strings.Replace(string(b), "module example.com/demo", "module github.com/acme/demo", 1)), 0o644)
+	r := daemongen(t, nil, "add", "lock", "--dir", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, "github.com/acme/demo") {
+		t.Fatalf("exit %d, stdout %q, stderr %q: want a note naming the module of go.mod", r.code, r.stdout, r.stderr)
+	}
+	main, _ := os.ReadFile(filepath.Join(dir, "cmd", "demo", "main.go"))
+	if !strings.Contains(string(main), `"github.com/acme/demo/internal/lock"`) {
+		t.Fatal("add imported the lock package by the manifest's old module path")
+	}
+	m, _ := os.ReadFile(filepath.Join(dir, generator.ManifestName))
+	if !strings.Contains(string(m), `"module": "github.com/acme/demo"`) {
+		t.Fatal("the manifest does not record the module path of go.mod")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing/fstest"
 
@@ -92,6 +93,9 @@ func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
 			if !missing.Module {
 				flag = "--features"
 			}
+			if opts.answersFile != "" {
+				return usageErrorf("%s has no %s: pass %s, or --yes to accept the default", opts.answersFile, strings.TrimPrefix(flag, "--"), flag)
+			}
 			return usageErrorf("%s is required when not running on a terminal (or pass --yes to accept the defaults)", flag)
 		default:
 			if err := prompts.Ask(e.prompter, &a, missing); err != nil {
@@ -102,6 +106,9 @@ func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
 	}
 	a, err = a.Validate()
 	if err != nil {
+		return err
+	}
+	if err := checkSettingFlags(cmd, a.Features); err != nil {
 		return err
 	}
 	units := append([]string{"base"}, a.Features...)
@@ -167,7 +174,12 @@ func collectAnswers(cmd *cobra.Command, opts newOptions, args []string) (generat
 		}
 		a.Features = names
 	}
-	missing := prompts.Missing{Module: !fromFile && !flags.Changed("module"), Features: !fromFile && !flags.Changed("features"), Settings: map[string]bool{}}
+	// An answers file may lack answers (hand-written, or from an older daemongen): those are
+	// missing like flags not given, so --yes fills them and a terminal asks for them.
+	if a.Go == "" {
+		a.Go = goVersion()
+	}
+	missing := prompts.Missing{Module: a.Module == "", Features: a.Features == nil, Settings: map[string]bool{}}
 	for key, v := range opts.settings {
 		if flags.Changed(key) {
 			a.Settings[key] = *v
@@ -176,6 +188,18 @@ func collectAnswers(cmd *cobra.Command, opts newOptions, args []string) (generat
 		}
 	}
 	return a, missing, nil
+}
+
+// checkSettingFlags refuses a settings flag of a feature the project does not get: the value
+// would be dropped silently.
+func checkSettingFlags(cmd *cobra.Command, features []string) error {
+	for _, s := range generator.AllSettings() {
+		owner := generator.SettingOwner(s.Key)
+		if cmd.Flags().Changed(s.Key) && owner != "base" && !slices.Contains(features, owner) {
+			return usageErrorf("--%s configures %s, which is not among the features (%s); add %s to --features or drop the flag", s.Key, owner, featureList(features), owner)
+		}
+	}
+	return nil
 }
 
 // goVersion is the go directive for new projects: the running toolchain's major.minor release,

@@ -6,6 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"io/fs"
+	"strings"
 
 	"github.com/rogpeppe/go-internal/diff"
 )
@@ -58,7 +61,8 @@ func (m Manifest) Encode() ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// DecodeManifest parses a manifest or answers file, refusing schemas it does not know.
+// DecodeManifest parses a manifest or answers file strictly: one JSON document, no unknown
+// keys, a schema this daemongen knows, and file paths that stay inside the project.
 func DecodeManifest(name string, data []byte) (Manifest, error) {
 	var m Manifest
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -66,13 +70,29 @@ func DecodeManifest(name string, data []byte) (Manifest, error) {
 	if err := dec.Decode(&m); err != nil {
 		return m, fmt.Errorf("%s: not a daemongen manifest: %w", name, err)
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return m, fmt.Errorf("%s: not a daemongen manifest: something follows the JSON document (offset %d)", name, dec.InputOffset())
+	}
 	switch {
 	case m.Schema == 0:
 		return m, fmt.Errorf("%s: no \"schema\" field; is this a .daemongen.json file?", name)
+	case m.Schema < 0:
+		return m, fmt.Errorf("%s: schema %d is not a daemongen schema (1 to %d)", name, m.Schema, ManifestSchema)
 	case m.Schema > ManifestSchema:
 		return m, fmt.Errorf("%s: schema %d is newer than this daemongen understands (%d); upgrade daemongen", name, m.Schema, ManifestSchema)
 	}
+	for p := range m.Files {
+		if !ValidPath(p) {
+			return m, fmt.Errorf("%s: file %q is not a path inside the project", name, p)
+		}
+	}
 	return m, nil
+}
+
+// ValidPath reports whether p is a clean, slash-separated path inside the project: no "..",
+// no leading slash, no backslash or drive letter, not the manifest itself.
+func ValidPath(p string) bool {
+	return fs.ValidPath(p) && p != "." && p != ManifestName && !strings.ContainsAny(p, "\\:")
 }
 
 func hash(b []byte) string {
