@@ -17,6 +17,7 @@ import (
 	"golang.org/x/mod/modfile"
 
 	"github.com/daemongen/daemongen/generator"
+	"github.com/daemongen/daemongen/project"
 	"github.com/daemongen/daemongen/prompts"
 	"github.com/daemongen/daemongen/templates"
 )
@@ -119,6 +120,15 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 	dir, err := findProject(opts.dir)
 	if err != nil {
 		return err
+	}
+	// One writer at a time: the manifest is read, the features rendered and the files written
+	// under one lock, so a concurrent add either sees this one's result or waits for it.
+	if !opts.dryRun {
+		lock, err := project.Acquire(dir, project.DefaultWait, func(msg string) { fmt.Fprintln(e.stderr, "daemongen: "+msg) })
+		if err != nil {
+			return err
+		}
+		defer lock.Unlock()
 	}
 	m, err := loadProject(dir)
 	if err != nil {

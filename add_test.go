@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/daemongen/daemongen/generator"
@@ -191,5 +193,40 @@ func TestAddUsesTheModulePathOfGoMod(t *testing.T) {
 	m, _ := os.ReadFile(filepath.Join(dir, generator.ManifestName))
 	if !strings.Contains(string(m), `"module": "github.com/acme/demo"`) {
 		t.Fatal("the manifest does not record the module path of go.mod")
+	}
+}
+
+// TestConcurrentAddsLoseNothing: two adds on one project at once (docker ‖ k8s) end, every
+// time, with both features, each file as `new` with both would write it, manifest included.
+func TestConcurrentAddsLoseNothing(t *testing.T) {
+	want := listTree(t, newProject(t, "docker,k8s"))
+	for i := range 20 {
+		dir := newProject(t, "none")
+		var wg sync.WaitGroup
+		results := make([]result, 2)
+		for j, f := range []string{"docker", "k8s"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[j] = daemongen(t, nil, "add", f, "--dir", dir)
+			}()
+		}
+		wg.Wait()
+		for j, r := range results {
+			if r.code != 0 {
+				t.Fatalf("run %d, add %d: exit %d: %s", i, j, r.code, r.stderr)
+			}
+		}
+		got := listTree(t, dir)
+		for p, content := range want {
+			if !bytes.Equal(got[p], content) {
+				t.Fatalf("run %d: %s differs from new -f docker,k8s:\n%s", i, p, generator.Changes{{Path: p, Old: content, New: got[p]}}.Diff())
+			}
+		}
+		for p := range got {
+			if _, ok := want[p]; !ok {
+				t.Fatalf("run %d: extra file %s", i, p)
+			}
+		}
 	}
 }
