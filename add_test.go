@@ -230,3 +230,25 @@ func TestConcurrentAddsLoseNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusKeepsEditsAfterAdds: the manifest records what daemongen would generate, not the
+// merge with the user's edits, so edits stay reported after any number of adds, and files
+// the user did not touch stay unreported.
+func TestStatusKeepsEditsAfterAdds(t *testing.T) {
+	dir := newProject(t, "none")
+	for _, p := range []string{"cmd/demo/main.go", "README.md"} {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		b, _ := os.ReadFile(full)
+		os.WriteFile(full, append(b, "\n// mine\n"...), 0o644) // a comment in Go, a line in Markdown
+	}
+	for _, f := range []string{"lock", "health", "batch"} {
+		if r := daemongen(t, nil, "add", f, "--dir", dir); r.code != 0 {
+			t.Fatalf("add %s: exit %d: %s", f, r.code, r.stderr)
+		}
+		r := daemongen(t, nil, "status", "--dir", dir)
+		want := "changed since generated (2):\n  README.md\n  cmd/demo/main.go\n"
+		if !strings.HasSuffix(r.stdout, want) {
+			t.Fatalf("status after add %s:\n%s\nwant it to end with:\n%s", f, r.stdout, want)
+		}
+	}
+}

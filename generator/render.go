@@ -74,12 +74,9 @@ func Render(tmpl, tree fs.FS, a Answers, units []string, prev Manifest, generato
 	}
 	slices.SortFunc(changes, func(x, y Change) int { return strings.Compare(x.Path, y.Path) })
 
-	m := Manifest{Schema: ManifestSchema, Generator: generatorVersion, Answers: a, Files: map[string]string{}}
-	for p, h := range prev.Files {
-		m.Files[p] = h
-	}
-	for _, c := range changes {
-		m.Files[c.Path] = hash(c.New)
+	m, err := r.manifest(prev, generatorVersion)
+	if err != nil {
+		return nil, err
 	}
 	enc, err := m.Encode()
 	if err != nil {
