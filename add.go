@@ -129,6 +129,11 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 			return err
 		}
 		defer lock.Unlock()
+		// A run that crashed midway left its change in the journal: finish it first, so this
+		// run starts from the project the interrupted one meant to leave.
+		if err := project.Recover(dir); err != nil {
+			return err
+		}
 	}
 	m, err := loadProject(dir)
 	if err != nil {
@@ -223,10 +228,11 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 		return err
 	}
 	modified := modifiedFiles(dir, m)
-	// Ctrl-C between the first and the last rename would leave a mix; ignore it for those
-	// few milliseconds. (A kill -9 cannot be ignored: re-running the same add completes it.)
+	// Ctrl-C between the first and the last rename would leave a mix for the next run to
+	// complete; ignore it for those few milliseconds. (A kill -9 cannot be ignored: the
+	// journal lets the next daemongen run complete the change.)
 	signal.Ignore(os.Interrupt)
-	err = generator.WriteChanges(dir, changes)
+	err = project.Apply(dir, changes)
 	signal.Reset(os.Interrupt)
 	if err != nil {
 		return err

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -13,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/daemongen/daemongen/generator"
+	"github.com/daemongen/daemongen/project"
 	"github.com/daemongen/daemongen/prompts"
 	"github.com/daemongen/daemongen/templates"
 )
@@ -121,7 +124,16 @@ func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
 		_, err := e.stdout.Write(changes.Diff())
 		return err
 	}
-	if err := generator.WriteNew(dir, changes, opts.force); err != nil {
+	// Ctrl-C while the files are written would leave work for the next run to clean up or
+	// complete; ignore it for those few milliseconds.
+	signal.Ignore(os.Interrupt)
+	err = project.WriteNew(dir, changes, opts.force)
+	signal.Reset(os.Interrupt)
+	if errors.Is(err, project.ErrUnchanged) {
+		fmt.Fprintf(e.stdout, "%s already holds this project (%d files, all identical); nothing written\n", dir, len(changes))
+		return nil
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "created %s (%d files; features: %s)\n", dir, len(changes), featureList(a.Features))
