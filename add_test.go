@@ -252,3 +252,30 @@ func TestStatusKeepsEditsAfterAdds(t *testing.T) {
 		}
 	}
 }
+
+// TestAddRespectsFileMetadata: add updates a symlinked README.md where it lives, keeps its
+// CRLF line endings and keeps main.go's 0600 mode.
+func TestAddRespectsFileMetadata(t *testing.T) {
+	dir := newProject(t, "none")
+	readme := filepath.Join(dir, "README.md")
+	b, _ := os.ReadFile(readme)
+	real := filepath.Join(t.TempDir(), "README.md")
+	os.WriteFile(real, []byte(strings.ReplaceAll(string(b), "\n", "\r\n")), 0o644)
+	os.Remove(readme)
+	os.Symlink(real, readme)
+	main := filepath.Join(dir, "cmd", "demo", "main.go")
+	os.Chmod(main, 0o600)
+	if r := daemongen(t, nil, "add", "lock", "--dir", dir); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if fi, _ := os.Lstat(readme); fi.Mode()&os.ModeSymlink == 0 {
+		t.Error("README.md is no longer a symlink")
+	}
+	got, _ := os.ReadFile(real)
+	if !strings.Contains(string(got), "`--lock-file`") || strings.Count(string(got), "\n") != strings.Count(string(got), "\r\n") {
+		t.Errorf("the link's target did not get the fragment with CRLF endings:\n%q", got)
+	}
+	if fi, _ := os.Stat(main); fi.Mode().Perm() != 0o600 {
+		t.Errorf("main.go mode %v, want 0600", fi.Mode().Perm())
+	}
+}

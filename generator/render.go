@@ -372,12 +372,16 @@ func Insert(content []byte, marker, fragment string, later ...string) ([]byte, e
 			pos = i
 		}
 	}
+	eol := "\n"
+	if strings.HasSuffix(lines[at], "\r\n") {
+		eol = "\r\n" // a file kept with CRLF line endings gets CRLF lines
+	}
 	add := make([]string, len(frag))
 	for i, l := range frag {
 		if strings.TrimSpace(l) == "" {
-			add[i] = "\n"
+			add[i] = eol
 		} else {
-			add[i] = ind + l + "\n"
+			add[i] = ind + l + eol
 		}
 	}
 	out := slices.Concat(lines[:pos], add, lines[pos:])

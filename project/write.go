@@ -133,15 +133,20 @@ func createFresh(dir string, changes generator.Changes) error {
 	parent := filepath.Dir(dir)
 	madeParents, err := mkdirAll(parent)
 	if err != nil {
+		removeEmpty(madeParents)
 		return err
 	}
+	var tmp string
 	fail := func(err error) error {
+		if tmp != "" {
+			os.RemoveAll(tmp)
+		}
 		removeEmpty(madeParents)
 		return err
 	}
 	prefix := "." + filepath.Base(dir) + ".daemongen-"
 	removeStaleSiblings(parent, prefix)
-	tmp, err := "", step("create the temporary directory")
+	err = step("create the temporary directory")
 	if err == nil {
 		tmp, err = os.MkdirTemp(parent, prefix+"*")
 	}
@@ -149,14 +154,13 @@ func createFresh(dir string, changes generator.Changes) error {
 		return fail(err)
 	}
 	hold, err := os.Open(tmp)
-	if err == nil {
-		err = tryLock(hold)
-	}
 	if err != nil {
-		os.RemoveAll(tmp)
 		return fail(fmt.Errorf("creating %s: %w", dir, err))
 	}
 	defer hold.Close()
+	if err := tryLock(hold); err != nil {
+		return fail(fmt.Errorf("creating %s: %w", dir, err))
+	}
 	defer os.RemoveAll(tmp) // a no-op after the rename succeeded
 	made := map[string]bool{}
 	for _, c := range changes {
