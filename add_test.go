@@ -86,7 +86,7 @@ func TestAddRefusals(t *testing.T) {
 			p := filepath.Join(dir, "cmd", "demo", "main.go")
 			b, _ := os.ReadFile(p)
 			os.WriteFile(p, []byte(strings.Replace(string(b), "\t// daemongen:startup\n", "", 1)), 0o644)
-		}, []string{"add", "lock"}, 1, []string{"cmd/demo/main.go", "daemongen:startup", "paste this by hand", "lock.Acquire("}},
+		}, []string{"add", "lock"}, 1, []string{"cmd/demo/main.go", "daemongen:startup", "paste these lines by hand", "lock.Acquire("}},
 		{"feature-owned file exists", func(t *testing.T, dir string) {
 			os.MkdirAll(filepath.Join(dir, "internal", "lock"), 0o755)
 			os.WriteFile(filepath.Join(dir, "internal", "lock", "lock.go"), []byte("package lock\n"), 0o644)
@@ -277,5 +277,33 @@ func TestAddRespectsFileMetadata(t *testing.T) {
 	}
 	if fi, _ := os.Stat(main); fi.Mode().Perm() != 0o600 {
 		t.Errorf("main.go mode %v, want 0600", fi.Mode().Perm())
+	}
+}
+
+// TestPastingTheMissingFragmentLetsAddFinish: after a marker is deleted, doing what the
+// refusal says (pasting the printed lines where the marker stood) lets the same add finish.
+func TestPastingTheMissingFragmentLetsAddFinish(t *testing.T) {
+	dir := newProject(t, "none")
+	p := filepath.Join(dir, "cmd", "demo", "main.go")
+	b, _ := os.ReadFile(p)
+	const marker = "\t// daemongen:startup\n"
+	at := strings.Index(string(b), marker)
+	os.WriteFile(p, []byte(strings.Replace(string(b), marker, "", 1)), 0o644)
+	r := daemongen(t, nil, "add", "lock", "--dir", dir)
+	if r.code != 1 || !strings.Contains(r.stderr, "where the marker stood") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimRight(r.stderr, "\n"), "\n")[1:]
+	var paste strings.Builder
+	for _, l := range lines {
+		paste.WriteString(strings.TrimPrefix(l, "\t") + "\n")
+	}
+	edited, _ := os.ReadFile(p)
+	os.WriteFile(p, []byte(string(edited[:at])+paste.String()+string(edited[at:])), 0o644)
+	if r := daemongen(t, nil, "add", "lock", "--dir", dir); r.code != 0 {
+		t.Fatalf("after pasting %q where the marker stood: exit %d: %s", paste.String(), r.code, r.stderr)
+	}
+	if m, _ := os.ReadFile(filepath.Join(dir, ".daemongen.json")); !strings.Contains(string(m), `"lock"`) {
+		t.Fatal("lock was not recorded")
 	}
 }

@@ -36,7 +36,7 @@ type MarkerError struct {
 }
 
 func (e *MarkerError) Error() string {
-	return fmt.Sprintf("%s has no %q line; put the marker back where it was, or paste this by hand:\n%s", e.Path, e.Marker, indent(e.Fragment, "\t"))
+	return fmt.Sprintf("%s has no %q line, where this goes; put the marker line back where it stood and run again, or paste these lines by hand where the marker stood and run again (add recognises them; later features need the marker):\n%s", e.Path, e.Marker, indent(e.Fragment, "\t"))
 }
 
 // Render applies units (usually "base" followed by features) on top of tree and returns every
@@ -359,11 +359,13 @@ func Insert(content []byte, marker, fragment string, later ...string) ([]byte, e
 	lines := strings.SplitAfter(string(content), "\n")
 	at := slices.IndexFunc(lines, func(l string) bool { return isMarkerLine(l, marker) })
 	frag := splitFragment(fragment)
-	if at < 0 {
-		return nil, &MarkerError{Marker: marker, Fragment: strings.Join(frag, "\n")}
-	}
+	// Already there (an add repeated, or pasted by hand as MarkerError suggests): done, with
+	// or without the marker.
 	if findRun(lines, frag) >= 0 {
 		return content, nil
+	}
+	if at < 0 {
+		return nil, &MarkerError{Marker: marker, Fragment: strings.Join(frag, "\n")}
 	}
 	ind := lines[at][:len(lines[at])-len(strings.TrimLeft(lines[at], " \t"))]
 	pos := at
