@@ -343,3 +343,46 @@ func TestYesFillsWhatTheAnswersFileLacks(t *testing.T) {
 		t.Fatalf("answers = %+v, want the defaults filled in", m.Answers)
 	}
 }
+
+// TestDryRunFailsLikeTheRealRun: --dry-run refuses what the real run refuses, and a run into a
+// directory already holding the project says nothing was written instead of "created".
+func TestDryRunFailsLikeTheRealRun(t *testing.T) {
+	out := t.TempDir()
+	dir := filepath.Join(out, "demo")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module mine\n"), 0o644)
+	args := []string{"new", "demo", "--yes", "-o", out}
+	for _, extra := range [][]string{nil, {"--force"}} {
+		real := daemongen(t, nil, append(args, extra...)...)
+		dry := daemongen(t, nil, append(append(args, extra...), "--dry-run")...)
+		if real.code == 0 || dry.code != real.code || dry.stderr != real.stderr {
+			t.Errorf("%q: real run exit %d %q, dry run exit %d %q: want the same refusal", extra, real.code, real.stderr, dry.code, dry.stderr)
+		}
+	}
+	os.Remove(filepath.Join(dir, "go.mod"))
+	if r := daemongen(t, nil, args...); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, extra := range [][]string{nil, {"--force"}, {"--dry-run"}} {
+		r := daemongen(t, nil, append(args, extra...)...)
+		if r.code != 0 || !strings.Contains(r.stdout, "already holds this project") || strings.Contains(r.stdout, "created") {
+			t.Errorf("%q into the identical project: exit %d, stdout %q", extra, r.code, r.stdout)
+		}
+	}
+}
+
+// TestStatusRefusesPathsOutsideTheProject: a manifest naming ../../etc/hostname is refused,
+// not hashed.
+func TestStatusRefusesPathsOutsideTheProject(t *testing.T) {
+	out := t.TempDir()
+	if r := daemongen(t, nil, "new", "demo", "-m", "example.com/demo", "-f", "none", "-o", out); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	p := filepath.Join(out, "demo", generator.ManifestName)
+	b, _ := os.ReadFile(p)
+	os.WriteFile(p, []byte(strings.Replace(string(b), `"files": {`, `"files": {"../../etc/hostname": "00",`, 1)), 0o644)
+	r := daemongen(t, nil, "status", "--dir", filepath.Join(out, "demo"))
+	if r.code == 0 || !strings.Contains(r.stderr, `"../../etc/hostname" is not a path inside the project`) {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}

@@ -121,6 +121,14 @@ func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
 	}
 	dir := filepath.Join(opts.output, a.Name)
 	if opts.dryRun {
+		// Fail as the real run would (a non-empty directory, a file --force would overwrite).
+		switch err := project.CheckNew(dir, changes, opts.force); {
+		case errors.Is(err, project.ErrUnchanged):
+			fmt.Fprintf(e.stdout, "%s already holds this project; nothing would be written\n", dir)
+			return nil
+		case err != nil:
+			return err
+		}
 		_, err := e.stdout.Write(changes.Diff())
 		return err
 	}

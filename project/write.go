@@ -356,7 +356,7 @@ func stage(dir, rel string, content []byte, mode fs.FileMode, like fs.FileInfo) 
 	}
 	f, err := os.CreateTemp(dir, tempPrefix+"*")
 	if err != nil {
-		return "", err
+		return "", unwrapLink(err)
 	}
 	_, werr := f.Write(content)
 	cerr := f.Chmod(mode)
@@ -366,7 +366,7 @@ func stage(dir, rel string, content []byte, mode fs.FileMode, like fs.FileInfo) 
 	serr := f.Sync()
 	if err := errors.Join(werr, cerr, serr, f.Close()); err != nil {
 		os.Remove(f.Name())
-		return "", err
+		return "", unwrapLink(err)
 	}
 	return f.Name(), nil
 }
@@ -424,11 +424,31 @@ func syncDir(dir string) {
 	}
 }
 
-// unwrapLink drops the temporary file names from *os.LinkError, which mean nothing to a user.
+// unwrapLink drops the names of temporary files from an error (*os.LinkError, or a
+// *fs.PathError about one), which mean nothing to a user; callers name the project file.
 func unwrapLink(err error) error {
 	var le *os.LinkError
 	if errors.As(err, &le) {
 		return le.Err
 	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) && strings.Contains(filepath.Base(pe.Path), tempPrefix) {
+		return pe.Err
+	}
+	return err
+}
+
+// CheckNew reports what WriteNew would refuse, without writing anything: for --dry-run, which
+// should fail when the real run would.
+func CheckNew(dir string, changes generator.Changes, force bool) error {
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(dir, JournalName)); err == nil {
+		return nil // an interrupted run, which the real run completes first
+	}
+	_, err := planInto(dir, changes, force)
 	return err
 }
