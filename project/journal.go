@@ -28,41 +28,32 @@ type journalEntry struct {
 	New  []byte `json:"new"`
 }
 
-// writeJournal records changes durably: a synced temporary file renamed into place, then the
-// directory synced. The rename is the commit point of the whole change.
-func writeJournal(dir string, changes generator.Changes) error {
+// stageJournal stages the journal of changes; committing the returned file (renaming it into
+// place, after it is synced) is the commit point of the whole change.
+func stageJournal(dir string, changes generator.Changes) (staged, error) {
 	var j journal
 	for _, c := range changes {
 		j.Entries = append(j.Entries, journalEntry{Path: c.Path, Old: c.Old, New: c.New})
 	}
 	data, err := json.Marshal(j)
 	if err != nil {
-		return err
+		return staged{}, err
 	}
 	tmp, err := stage(dir, JournalName, data, 0o644, nil)
 	if err != nil {
-		return fmt.Errorf("writing the journal: %w", err)
+		return staged{}, fmt.Errorf("writing the journal: %w", err)
 	}
-	if err := step("commit the journal"); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, JournalName)); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing the journal: %w", unwrapLink(err))
-	}
-	syncDir(dir)
-	return nil
+	return staged{rel: JournalName, tmp: tmp, final: filepath.Join(dir, JournalName)}, nil
 }
 
 func removeJournal(dir string) error {
 	if err := step("remove the journal"); err != nil {
 		return err
 	}
+	// Not synced: if the removal is lost, the next run finds a completed journal and removes it.
 	if err := os.Remove(filepath.Join(dir, JournalName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	syncDir(dir)
 	return nil
 }
 

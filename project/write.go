@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 
 	"github.com/daemongen/daemongen/generator"
 )
@@ -94,14 +93,26 @@ func WriteNew(dir string, changes generator.Changes, force bool) error {
 
 // planInto returns the changes still to write into the existing dir, or why not to write.
 func planInto(dir string, changes generator.Changes, force bool) (generator.Changes, error) {
-	entries, err := os.ReadDir(dir)
+	// A directory counts as empty when it holds no file: only (empty) directories, the lock
+	// file, or temporary files and directories of an interrupted run, which are daemongen's.
+	empty := true
+	root, err := filepath.EvalSymlinks(dir) // a symlink to a directory is walked as that directory
 	if err != nil {
 		return nil, err
 	}
-	// The lock file and temporary files of an interrupted run are daemongen's, not the user's.
-	entries = slices.DeleteFunc(entries, func(e fs.DirEntry) bool {
-		return e.Name() == LockName || strings.HasPrefix(e.Name(), tempPrefix)
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() || d.Name() == LockName || strings.HasPrefix(d.Name(), tempPrefix):
+			return nil
+		}
+		empty = false
+		return filepath.SkipAll
 	})
+	if err != nil {
+		return nil, err
+	}
 	var conflicts []string
 	var todo generator.Changes
 	for _, c := range changes {
@@ -118,7 +129,7 @@ func planInto(dir string, changes generator.Changes, force bool) (generator.Chan
 	switch {
 	case len(todo) == 0 && len(conflicts) == 0:
 		return nil, ErrUnchanged
-	case len(entries) > 0 && !force:
+	case !empty && !force:
 		return nil, fmt.Errorf("%s: %w; choose another name or --output, or pass --force to add files without overwriting any", dir, ErrNotEmpty)
 	case len(conflicts) > 0:
 		return nil, &ExistingFilesError{Dir: dir, Paths: conflicts}
@@ -185,7 +196,8 @@ func createFresh(dir string, changes generator.Changes) error {
 	if err := os.Rename(tmp, dir); err != nil {
 		return fail(fmt.Errorf("moving the new project into place at %s: %w", dir, unwrapLink(err)))
 	}
-	syncDir(parent)
+	// No fsync: a new project is disposable until the user has worked in it, and syncing
+	// would double the time `new` takes. (add, which replaces the user's files, syncs.)
 	return nil
 }
 
@@ -211,9 +223,11 @@ func removeStaleSiblings(parent, prefix string) {
 
 // Apply writes changes to the existing project in dir, which the caller has locked. Every
 // target is checked to still hold the content it had when rendering read it (Old; nil means
-// absent). Then the whole set is recorded in the journal, and only then are the files replaced
-// one by one, the manifest last, each through a synced temporary file beside its target. A
-// failure restores what was already replaced; a crash is completed by Recover in the next run.
+// absent). Every new content is staged in a temporary file beside its target, and the whole
+// set is recorded in the journal; the staged files and the journal are made durable with one
+// sync, and the journal is renamed into place: the commit point. Only then are the targets
+// replaced, the manifest last. A failure restores what was already replaced; a crash is
+// completed by Recover in the next run.
 func Apply(dir string, changes generator.Changes) error {
 	ordered := slices.Clone(changes)
 	slices.SortStableFunc(ordered, func(x, y generator.Change) int {
@@ -224,17 +238,56 @@ func Apply(dir string, changes generator.Changes) error {
 			return err
 		}
 	}
-	if err := writeJournal(dir, ordered); err != nil {
+	var made []string
+	var all []staged
+	cleanup := func(err error) error {
+		for _, s := range all {
+			os.Remove(s.tmp)
+		}
+		removeEmpty(made)
 		return err
 	}
-	var made []string
-	for i, c := range ordered {
-		if err := putFile(dir, c.Path, c.Old != nil, c.New, &made); err != nil {
-			if rerr := rollback(dir, ordered[:i], made); rerr != nil {
-				return fmt.Errorf("writing %s: %w; putting back what was already written failed too (%v): run the same command again to complete it", c.Path, unwrapLink(err), rerr)
-			}
-			return fmt.Errorf("writing %s: %w (the files already written were restored; nothing changed)", c.Path, unwrapLink(err))
+	for _, c := range ordered {
+		s, err := prepare(dir, c.Path, c.Old != nil, c.New, &made)
+		if err != nil {
+			return cleanup(fmt.Errorf("writing %s: %w", c.Path, unwrapLink(err)))
 		}
+		all = append(all, s)
+	}
+	journal, err := stageJournal(dir, ordered)
+	if err != nil {
+		return cleanup(err)
+	}
+	all = append(all, journal)
+	var tmps []string
+	for _, s := range all {
+		tmps = append(tmps, s.tmp)
+	}
+	if err := durable(tmps); err != nil {
+		return cleanup(fmt.Errorf("syncing the staged files: %w", err))
+	}
+	if err := journal.commit(); err != nil {
+		return cleanup(fmt.Errorf("writing the journal: %w", unwrapLink(err)))
+	}
+	all = all[:len(all)-1]
+	syncDir(dir)
+	var dirs []string
+	for i, s := range all {
+		if err := s.commit(); err != nil {
+			for _, rest := range all[i:] {
+				os.Remove(rest.tmp)
+			}
+			if rerr := rollback(dir, ordered[:i], made); rerr != nil {
+				return fmt.Errorf("writing %s: %w; putting back what was already written failed too (%v): run the same command again to complete it", s.rel, unwrapLink(err), rerr)
+			}
+			return fmt.Errorf("writing %s: %w (the files already written were restored; nothing changed)", s.rel, unwrapLink(err))
+		}
+		dirs = append(dirs, filepath.Dir(s.final))
+	}
+	// The renames must be durable before the journal goes; otherwise a power loss could undo
+	// some of them with no journal left to redo them.
+	if err := durable(dirs); err != nil {
+		return fmt.Errorf("every file is written, but syncing failed: %w (the journal stays; the next daemongen run completes the change)", err)
 	}
 	if err := removeJournal(dir); err != nil {
 		return fmt.Errorf("every file is written, but removing %s failed: %w (the next daemongen run removes it)", JournalName, err)
@@ -286,12 +339,17 @@ func rollback(dir string, applied generator.Changes, made []string) error {
 	return removeJournal(dir)
 }
 
-// putFile writes content to the project file rel. An existing file is replaced where it really
+// staged is a file's new content in a temporary file beside where it goes.
+type staged struct {
+	rel, tmp, final string
+	create          bool // final must not exist: link, never replace
+}
+
+// prepare stages content for the project file rel. An existing file is replaced where it really
 // lives (a symlink stays a symlink, its target gets the content) and keeps its mode and, where
 // permitted, its owner and group; a new file is created 0644 and never replaces one that
-// appeared in the meantime. Either way the content goes to a synced temporary file first, so
-// the target is always complete: old or new. Directories created are appended to made.
-func putFile(dir, rel string, exists bool, content []byte, made *[]string) error {
+// appeared in the meantime. Directories created are appended to made.
+func prepare(dir, rel string, exists bool, content []byte, made *[]string) (staged, error) {
 	p := filepath.Join(dir, filepath.FromSlash(rel))
 	if !exists {
 		dirs, err := mkdirAll(filepath.Dir(p))
@@ -299,57 +357,74 @@ func putFile(dir, rel string, exists bool, content []byte, made *[]string) error
 			*made = append(*made, dirs...)
 		}
 		if err != nil {
-			return err
+			return staged{}, err
 		}
 		tmp, err := stage(filepath.Dir(p), rel, content, 0o644, nil)
-		if err != nil {
-			return err
-		}
-		defer os.Remove(tmp)
-		if err := step("link %s", rel); err != nil {
-			return err
-		}
-		if err := os.Link(tmp, p); err != nil {
-			if errors.Is(err, fs.ErrExist) {
-				return &ChangedError{Path: rel}
-			}
-			// A file system without hard links: rename, after checking once more.
-			if _, lerr := os.Lstat(p); !errors.Is(lerr, fs.ErrNotExist) {
-				return &ChangedError{Path: rel}
-			}
-			if err := os.Rename(tmp, p); err != nil {
-				return err
-			}
-		}
-		syncDir(filepath.Dir(p))
-		return nil
+		return staged{rel: rel, tmp: tmp, final: p, create: true}, err
 	}
 	target, err := filepath.EvalSymlinks(p)
 	if err != nil {
-		return err
+		return staged{}, err
 	}
 	info, err := os.Stat(target)
 	if err != nil {
-		return err
+		return staged{}, err
 	}
 	mode := info.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
 	tmp, err := stage(filepath.Dir(target), rel, content, mode, info)
-	if err != nil {
+	return staged{rel: rel, tmp: tmp, final: target}, err
+}
+
+// commit moves the staged file into place: a rename, or for a new file a hard link, which
+// fails if the file appeared in the meantime instead of replacing it.
+func (s staged) commit() error {
+	if !s.create {
+		if err := step("rename %s", s.rel); err != nil {
+			os.Remove(s.tmp)
+			return err
+		}
+		if err := os.Rename(s.tmp, s.final); err != nil {
+			os.Remove(s.tmp)
+			return err
+		}
+		return nil
+	}
+	defer os.Remove(s.tmp)
+	if err := step("link %s", s.rel); err != nil {
 		return err
 	}
-	if err := step("rename %s", rel); err != nil {
-		os.Remove(tmp)
-		return err
+	if err := os.Link(s.tmp, s.final); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return &ChangedError{Path: s.rel}
+		}
+		// A file system without hard links: rename, after checking once more.
+		if _, lerr := os.Lstat(s.final); !errors.Is(lerr, fs.ErrNotExist) {
+			return &ChangedError{Path: s.rel}
+		}
+		return os.Rename(s.tmp, s.final)
 	}
-	if err := os.Rename(tmp, target); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	syncDir(filepath.Dir(target))
 	return nil
 }
 
-// stage writes content to a new synced temporary file in dir and returns its name.
+// putFile writes one project file durably (prepare, sync, commit, sync): for recovery and
+// rollback, which handle few files.
+func putFile(dir, rel string, exists bool, content []byte, made *[]string) error {
+	s, err := prepare(dir, rel, exists, content, made)
+	if err != nil {
+		return err
+	}
+	if err := durable([]string{s.tmp}); err != nil {
+		os.Remove(s.tmp)
+		return err
+	}
+	if err := s.commit(); err != nil {
+		return err
+	}
+	return durable([]string{filepath.Dir(s.final)})
+}
+
+// stage writes content to a new temporary file in dir and returns its name. It does not sync:
+// callers make a whole set of staged files durable at once (durable).
 func stage(dir, rel string, content []byte, mode fs.FileMode, like fs.FileInfo) (string, error) {
 	if err := step("stage %s", rel); err != nil {
 		return "", err
@@ -363,22 +438,11 @@ func stage(dir, rel string, content []byte, mode fs.FileMode, like fs.FileInfo) 
 	if like != nil {
 		keepOwner(f, like)
 	}
-	serr := f.Sync()
-	if err := errors.Join(werr, cerr, serr, f.Close()); err != nil {
+	if err := errors.Join(werr, cerr, f.Close()); err != nil {
 		os.Remove(f.Name())
 		return "", unwrapLink(err)
 	}
 	return f.Name(), nil
-}
-
-// keepOwner gives f the owner and group of like where permitted; a user can usually keep the
-// group (if a member) but not another owner, and losing either is not worth failing for.
-func keepOwner(f *os.File, like fs.FileInfo) {
-	if st, ok := like.Sys().(*syscall.Stat_t); ok {
-		if f.Chown(int(st.Uid), int(st.Gid)) != nil {
-			f.Chown(-1, int(st.Gid))
-		}
-	}
 }
 
 // mkdirAll is os.MkdirAll that returns the directories it created, outermost first, so a
