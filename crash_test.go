@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/daemongen/daemongen/project"
@@ -15,7 +16,19 @@ import (
 // When DAEMONGEN_CRASH_AT=N is set in a re-executed test binary (DAEMONGEN_TEST_MAIN=1, see
 // TestMain), daemongen ends at its Nth write step the way a crash or kill -9 would: os.Exit
 // runs no deferred cleanup and no rollback.
+//
+// DAEMONGEN_SIGINT_AT=N sends the process SIGINT (Ctrl-C) at its Nth write step instead.
 func init() {
+	if n, err := strconv.Atoi(os.Getenv("DAEMONGEN_SIGINT_AT")); err == nil {
+		count := 0
+		project.StepHook = func(string) error {
+			if count++; count == n {
+				syscall.Kill(os.Getpid(), syscall.SIGINT)
+			}
+			return nil
+		}
+		return
+	}
 	n, err := strconv.Atoi(os.Getenv("DAEMONGEN_CRASH_AT"))
 	if err != nil {
 		return
@@ -167,5 +180,35 @@ func TestNewCrashAtEveryStep(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCtrlCWhileWritingFinishesTheWrite: Ctrl-C while new or add writes is ignored for those
+// milliseconds, so the run completes instead of leaving work half done.
+func TestCtrlCWhileWritingFinishesTheWrite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("re-executes daemongen")
+	}
+	out := t.TempDir()
+	_, steps := countSteps(t, "new", "demo", "-m", "example.com/demo", "-f", "signals", "-o", out)
+	want := listTree(t, filepath.Join(out, "demo"))
+	for _, n := range []int{1, steps / 2, steps} {
+		for _, force := range []bool{false, true} {
+			out := t.TempDir()
+			args := []string{"new", "demo", "-m", "example.com/demo", "-f", "signals", "-o", out}
+			if force {
+				os.Mkdir(filepath.Join(out, "demo"), 0o755)
+				args = append(args, "--force")
+			}
+			cmd := exec.Command(os.Args[0], args...)
+			cmd.Env = append(os.Environ(), "DAEMONGEN_TEST_MAIN=1", "DAEMONGEN_SIGINT_AT="+strconv.Itoa(n))
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("Ctrl-C at step %d (force %v): %v\n%s", n, force, err, b)
+			}
+			sameFiles(t, fmt.Sprintf("Ctrl-C at step %d (force %v)", n, force), want, listTree(t, filepath.Join(out, "demo")))
+			if l := leftovers(t, out); len(l) > 0 {
+				t.Errorf("Ctrl-C at step %d: left %q", n, l)
+			}
+		}
 	}
 }
