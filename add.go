@@ -177,6 +177,9 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 	// The project builds with the module path its go.mod declares; the user may have changed
 	// it (go mod edit -module) since daemongen recorded it.
 	if mod := goModModule(dir); mod != "" && mod != a.Module {
+		if err := generator.CheckModule(mod); err != nil {
+			return usageErrorf("go.mod declares module %q, which add cannot use (%v); fix go.mod's module line", mod, err)
+		}
 		fmt.Fprintf(e.stdout, "using module path %s from go.mod (%s recorded %s)\n", mod, generator.ManifestName, a.Module)
 		a.Module = mod
 	}

@@ -307,3 +307,18 @@ func TestPastingTheMissingFragmentLetsAddFinish(t *testing.T) {
 		t.Fatal("lock was not recorded")
 	}
 }
+
+// TestAddRefusesAnUnusableModulePathInGoMod: a go.mod module path daemongen cannot import by
+// is named as go.mod's, exit 2, nothing written.
+func TestAddRefusesAnUnusableModulePathInGoMod(t *testing.T) {
+	dir := newProject(t, "none")
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module demo\n\ngo 1.26\n"), 0o644)
+	before := listTree(t, dir)
+	r := daemongen(t, nil, "add", "lock", "--dir", dir)
+	if r.code != 2 || !strings.Contains(r.stderr, `go.mod declares module "demo"`) {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if after := listTree(t, dir); len(after) != len(before) {
+		t.Fatal("a refused add wrote files")
+	}
+}
