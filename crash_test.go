@@ -212,3 +212,36 @@ func TestCtrlCWhileWritingFinishesTheWrite(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentAddProcesses: the same race as TestConcurrentAddsLoseNothing between two
+// daemongen processes, as two terminals would run them.
+func TestConcurrentAddProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("re-executes daemongen")
+	}
+	want := listTree(t, newProject(t, "docker,k8s"))
+	for i := range 10 {
+		dir := newProject(t, "none")
+		var cmds []*exec.Cmd
+		var outs []*strings.Builder
+		for _, f := range []string{"docker", "k8s"} {
+			cmd := exec.Command(os.Args[0], "add", f, "--dir", dir)
+			cmd.Env = append(os.Environ(), "DAEMONGEN_TEST_MAIN=1")
+			var out strings.Builder
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			cmds, outs = append(cmds, cmd), append(outs, &out)
+		}
+		for j, cmd := range cmds {
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("run %d, add %d: %v\n%s", i, j, err, outs[j])
+			}
+		}
+		sameFiles(t, fmt.Sprintf("run %d", i), want, listTree(t, dir))
+		if t.Failed() {
+			return
+		}
+	}
+}
