@@ -131,8 +131,12 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 		defer lock.Unlock()
 		// A run that crashed midway left its change in the journal: finish it first, so this
 		// run starts from the project the interrupted one meant to leave.
-		if err := project.Recover(dir); err != nil {
+		done, err := project.Recover(dir)
+		if err != nil {
 			return err
+		}
+		if len(done) > 0 {
+			fmt.Fprintf(e.stdout, "completed the change an interrupted daemongen run left in %s: %s\n", dir, strings.Join(done, ", "))
 		}
 	}
 	m, err := loadProject(dir)
@@ -320,6 +324,9 @@ func newStatusCmd(e *env) *cobra.Command {
 				}
 			}
 			fmt.Fprintf(e.stdout, "can add:   %s\n", featureList(available))
+			if _, err := os.Stat(filepath.Join(root, project.JournalName)); err == nil {
+				fmt.Fprintf(e.stdout, "pending:   an interrupted daemongen run left %s; the next add completes it\n", project.JournalName)
+			}
 			modified := modifiedFiles(root, m)
 			if len(modified) == 0 {
 				fmt.Fprintln(e.stdout, "all generated files are as daemongen wrote them")

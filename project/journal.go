@@ -67,27 +67,27 @@ func (e *RecoveryError) Error() string {
 }
 
 // Recover completes a change an interrupted run left in the journal of the project in dir and
-// removes the temporary files of interrupted runs. The caller holds the project lock, so no
+// removes the temporary files of interrupted runs. It returns the files it wrote. The caller holds the project lock, so no
 // other run is writing. A file that already has its new content is skipped; one that still has
 // its old content (or is still absent) is written; anything else stops recovery.
-func Recover(dir string) error {
+func Recover(dir string) (completed []string, err error) {
 	data, err := os.ReadFile(filepath.Join(dir, JournalName))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		removeTemps(dir, nil)
-		return nil
+		return nil, nil
 	case err != nil:
-		return err
+		return nil, err
 	}
 	var j journal
 	if err := json.Unmarshal(data, &j); err != nil {
 		// Never happens through daemongen: the journal is renamed into place only when complete.
-		return fmt.Errorf("%s is not a daemongen journal (%v); remove it if no daemongen run is active", filepath.Join(dir, JournalName), err)
+		return nil, fmt.Errorf("%s is not a daemongen journal (%v); remove it if no daemongen run is active", filepath.Join(dir, JournalName), err)
 	}
 	var dirs []string
 	for _, e := range j.Entries {
 		if !generator.ValidPath(e.Path) && e.Path != generator.ManifestName {
-			return fmt.Errorf("%s: path %q is outside the project; remove the journal", filepath.Join(dir, JournalName), e.Path)
+			return nil, fmt.Errorf("%s: path %q is outside the project; remove the journal", filepath.Join(dir, JournalName), e.Path)
 		}
 		p := filepath.Join(dir, filepath.FromSlash(e.Path))
 		if target, err := filepath.EvalSymlinks(p); err == nil {
@@ -97,19 +97,20 @@ func Recover(dir string) error {
 		exists := err == nil
 		switch {
 		case err != nil && !errors.Is(err, fs.ErrNotExist):
-			return err
+			return nil, err
 		case exists && bytes.Equal(got, e.New):
 			continue
 		case !exists && e.Old == nil, exists && e.Old != nil && bytes.Equal(got, e.Old):
 			if err := putFile(dir, e.Path, exists, e.New, nil); err != nil {
-				return fmt.Errorf("completing the interrupted change of %s: %w", e.Path, unwrapLink(err))
+				return nil, fmt.Errorf("completing the interrupted change of %s: %w", e.Path, unwrapLink(err))
 			}
+			completed = append(completed, e.Path)
 		default:
-			return &RecoveryError{Dir: dir, Path: e.Path}
+			return nil, &RecoveryError{Dir: dir, Path: e.Path}
 		}
 	}
 	removeTemps(dir, dirs)
-	return removeJournal(dir)
+	return completed, removeJournal(dir)
 }
 
 // removeTemps deletes daemongen's temporary files (tempPrefix) anywhere in the project but .git,

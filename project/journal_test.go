@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/daemongen/daemongen/generator"
@@ -34,8 +35,12 @@ func TestRecoverCompletesTheJournal(t *testing.T) {
 		{Path: generator.ManifestName, New: []byte("{}\n")},
 	}
 	interrupted(t, dir, cs)
-	if err := Recover(dir); err != nil {
+	done, err := Recover(dir)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if strings.Join(done, ",") != "a.txt,sub/c.txt,"+generator.ManifestName {
+		t.Errorf("Recover reports %q as completed", done)
 	}
 	got := readTree(t, dir)
 	want := map[string]string{"a.txt": "new a\n", "b.txt": "new b\n", "sub/c.txt": "c\n", generator.ManifestName: "{}\n"}
@@ -56,7 +61,7 @@ func TestRecoverRefusesAFileChangedSince(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("old a\n"), 0o644)
 	interrupted(t, dir, generator.Changes{{Path: "a.txt", Old: []byte("old a\n"), New: []byte("new a\n")}})
 	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("edited meanwhile\n"), 0o644)
-	err := Recover(dir)
+	_, err := Recover(dir)
 	var re *RecoveryError
 	if !errors.As(err, &re) || re.Path != "a.txt" {
 		t.Fatalf("err = %v, want a RecoveryError naming a.txt", err)

@@ -81,7 +81,7 @@ func WriteNew(dir string, changes generator.Changes, force bool) error {
 		return err
 	}
 	defer lock.Unlock()
-	if err := Recover(dir); err != nil {
+	if _, err := Recover(dir); err != nil {
 		return err
 	}
 	todo, err := planInto(dir, changes, force)
