@@ -112,6 +112,7 @@ func TestAddCrashAtEveryStep(t *testing.T) {
 	if r.code != 0 || steps < 10 {
 		t.Fatalf("uninterrupted add: exit %d, %d steps: %s", r.code, steps, r.stderr)
 	}
+	t.Logf("add docker: %d write steps, each one crashed at", steps)
 	want := listTree(t, ref)
 	wantStatus := daemongen(t, nil, "status", "--dir", ref).stdout
 	for n := 1; n <= steps; n++ {
@@ -163,6 +164,7 @@ func TestNewCrashAtEveryStep(t *testing.T) {
 				t.Fatalf("uninterrupted new: exit %d: %s", r.code, r.stderr)
 			}
 			want := listTree(t, filepath.Join(out, "demo"))
+			t.Logf("%d write steps, each one crashed at", steps)
 			for n := 1; n <= steps; n++ {
 				out := t.TempDir()
 				tc.setup(filepath.Join(out, "demo"))
