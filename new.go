@@ -1,10 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing/fstest"
 
@@ -12,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/daemongen/daemongen/generator"
+	"github.com/daemongen/daemongen/project"
 	"github.com/daemongen/daemongen/prompts"
 	"github.com/daemongen/daemongen/templates"
 )
@@ -92,6 +96,9 @@ func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
 			if !missing.Module {
 				flag = "--features"
 			}
+			if opts.answersFile != "" {
+				return usageErrorf("%s has no %s: pass %s, or --yes to accept the default", opts.answersFile, strings.TrimPrefix(flag, "--"), flag)
+			}
 			return usageErrorf("%s is required when not running on a terminal (or pass --yes to accept the defaults)", flag)
 		default:
 			if err := prompts.Ask(e.prompter, &a, missing); err != nil {
@@ -104,6 +111,9 @@ func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkSettingFlags(cmd, a.Features); err != nil {
+		return err
+	}
 	units := append([]string{"base"}, a.Features...)
 	changes, err := generator.Render(templates.FS, fstest.MapFS{}, a, units, generator.Manifest{}, generatorVersion())
 	if err != nil {
@@ -111,10 +121,27 @@ func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
 	}
 	dir := filepath.Join(opts.output, a.Name)
 	if opts.dryRun {
+		// Fail as the real run would (a non-empty directory, a file --force would overwrite).
+		switch err := project.CheckNew(dir, changes, opts.force); {
+		case errors.Is(err, project.ErrUnchanged):
+			fmt.Fprintf(e.stdout, "%s already holds this project; nothing would be written\n", dir)
+			return nil
+		case err != nil:
+			return err
+		}
 		_, err := e.stdout.Write(changes.Diff())
 		return err
 	}
-	if err := generator.WriteNew(dir, changes, opts.force); err != nil {
+	// Ctrl-C while the files are written would leave work for the next run to clean up or
+	// complete; ignore it for those few milliseconds.
+	signal.Ignore(os.Interrupt)
+	err = project.WriteNew(dir, changes, opts.force)
+	signal.Reset(os.Interrupt)
+	if errors.Is(err, project.ErrUnchanged) {
+		fmt.Fprintf(e.stdout, "%s already holds this project (%d files, all identical); nothing written\n", dir, len(changes))
+		return nil
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "created %s (%d files; features: %s)\n", dir, len(changes), featureList(a.Features))
@@ -167,7 +194,12 @@ func collectAnswers(cmd *cobra.Command, opts newOptions, args []string) (generat
 		}
 		a.Features = names
 	}
-	missing := prompts.Missing{Module: !fromFile && !flags.Changed("module"), Features: !fromFile && !flags.Changed("features"), Settings: map[string]bool{}}
+	// An answers file may lack answers (hand-written, or from an older daemongen): those are
+	// missing like flags not given, so --yes fills them and a terminal asks for them.
+	if a.Go == "" {
+		a.Go = goVersion()
+	}
+	missing := prompts.Missing{Module: a.Module == "", Features: a.Features == nil, Settings: map[string]bool{}}
 	for key, v := range opts.settings {
 		if flags.Changed(key) {
 			a.Settings[key] = *v
@@ -176,6 +208,18 @@ func collectAnswers(cmd *cobra.Command, opts newOptions, args []string) (generat
 		}
 	}
 	return a, missing, nil
+}
+
+// checkSettingFlags refuses a settings flag of a feature the project does not get: the value
+// would be dropped silently.
+func checkSettingFlags(cmd *cobra.Command, features []string) error {
+	for _, s := range generator.AllSettings() {
+		owner := generator.SettingOwner(s.Key)
+		if cmd.Flags().Changed(s.Key) && owner != "base" && !slices.Contains(features, owner) {
+			return usageErrorf("--%s configures %s, which is not among the features (%s); add %s to --features or drop the flag", s.Key, owner, featureList(features), owner)
+		}
+	}
+	return nil
 }
 
 // goVersion is the go directive for new projects: the running toolchain's major.minor release,

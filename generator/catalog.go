@@ -247,6 +247,20 @@ func Settings(features []string) []Setting {
 	return out
 }
 
+// SettingOwner returns the feature that declares the setting key, or "base" for the base
+// settings, or "" for an unknown key.
+func SettingOwner(key string) string {
+	if slices.ContainsFunc(BaseSettings, func(s Setting) bool { return s.Key == key }) {
+		return "base"
+	}
+	for _, f := range Catalog {
+		if slices.ContainsFunc(f.Settings, func(s Setting) bool { return s.Key == key }) {
+			return f.Name
+		}
+	}
+	return ""
+}
+
 // AllSettings returns every setting of the base and of every feature; the CLI registers one
 // flag for each.
 func AllSettings() []Setting { return Settings(AllFeatures()) }
@@ -264,16 +278,41 @@ func checkDuration(minimum, maximum time.Duration) func(string) error {
 	}
 }
 
-// checkListenAddr accepts host:port with a numeric port (0 picks a free one).
+// checkListenAddr accepts host:port where host is empty, an IP address or a DNS name and port
+// is a number from 0 to 65535 written plainly (0 picks a free one). The value lands in Go
+// string literals, Markdown code spans, Dockerfiles and YAML, so anything that could need
+// escaping in one of them (quotes, backslashes, spaces, zone IDs) is refused rather than
+// escaped differently for each.
 func checkListenAddr(s string) error {
-	_, port, err := net.SplitHostPort(s)
-	if err != nil {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || strings.ContainsAny(s, " \t\r\n\"'`\\") {
 		return fmt.Errorf("%q is not host:port; use a value like 127.0.0.1:8081 or :8081", s)
 	}
-	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 || strconv.Itoa(n) != port {
+		return fmt.Errorf("port %q is not a number from 0 to 65535 (digits only, no leading zero)", port)
+	}
+	if host != "" && net.ParseIP(host) == nil && !isDNSName(host) {
+		return fmt.Errorf("host %q is neither an IP address nor a host name; use a value like 127.0.0.1:8081 or :8081", host)
 	}
 	return nil
+}
+
+// isDNSName reports whether s is a host name of RFC 1123 labels: letters, digits and inner dashes.
+func isDNSName(s string) bool {
+	if len(s) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // closest returns the candidate within edit distance 2 of name, or "".

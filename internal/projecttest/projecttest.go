@@ -12,6 +12,7 @@ import (
 	"testing/fstest"
 
 	"github.com/daemongen/daemongen/generator"
+	"github.com/daemongen/daemongen/project"
 	"github.com/daemongen/daemongen/templates"
 )
 
@@ -36,7 +37,7 @@ func Write(t testing.TB, dir string, a generator.Answers) string {
 		t.Fatal(err)
 	}
 	root := filepath.Join(dir, a.Name)
-	if err := generator.WriteNew(root, cs, false); err != nil {
+	if err := project.WriteNew(root, cs, false); err != nil {
 		t.Fatal(err)
 	}
 	return root

@@ -1,21 +1,24 @@
-package generator
+package project
 
 import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/daemongen/daemongen/generator"
 )
 
-func sample() Changes {
-	return Changes{{Path: "a.txt", New: []byte("a\n")}, {Path: "dir/b.txt", New: []byte("b\n")}}
+func sample() generator.Changes {
+	return generator.Changes{{Path: "a.txt", New: []byte("a\n")}, {Path: "dir/b.txt", New: []byte("b\n")}}
 }
 
 func readTree(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil || d.IsDir() || d.Name() == LockName {
 			return err
 		}
 		b, err := os.ReadFile(p)
@@ -95,7 +98,7 @@ func TestWriteNewForceAddsButNeverOverwrites(t *testing.T) {
 func TestWriteNewFailureLeavesNothing(t *testing.T) {
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "proj")
-	bad := Changes{{Path: "a.txt", New: []byte("a\n")}, {Path: "a.txt/b.txt", New: []byte("b\n")}} // a.txt cannot be a directory too
+	bad := generator.Changes{{Path: "a.txt", New: []byte("a\n")}, {Path: "a.txt/b.txt", New: []byte("b\n")}} // a.txt cannot be a directory too
 	if err := WriteNew(dir, bad, false); err == nil {
 		t.Fatal("WriteNew succeeded with an impossible tree")
 	}
@@ -107,16 +110,16 @@ func TestWriteNewFailureLeavesNothing(t *testing.T) {
 func TestWriteChangesAppliesAndChecksOldContent(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "shared.txt"), []byte("v1\n"), 0o644)
-	cs := Changes{
-		{Path: ManifestName, New: []byte("{}\n")},
+	cs := generator.Changes{
+		{Path: generator.ManifestName, New: []byte("{}\n")},
 		{Path: "new/owned.txt", New: []byte("mine\n")},
 		{Path: "shared.txt", Old: []byte("v1\n"), New: []byte("v2\n")},
 	}
-	if err := WriteChanges(dir, cs); err != nil {
+	if err := Apply(dir, cs); err != nil {
 		t.Fatal(err)
 	}
 	got := readTree(t, dir)
-	if got["shared.txt"] != "v2\n" || got["new/owned.txt"] != "mine\n" || got[ManifestName] != "{}\n" || len(got) != 3 {
+	if got["shared.txt"] != "v2\n" || got["new/owned.txt"] != "mine\n" || got[generator.ManifestName] != "{}\n" || len(got) != 3 {
 		t.Fatalf("tree = %v", got)
 	}
 }
@@ -125,11 +128,11 @@ func TestWriteChangesAppliesAndChecksOldContent(t *testing.T) {
 func TestWriteChangesRefusesConcurrentEdit(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "shared.txt"), []byte("edited meanwhile\n"), 0o644)
-	cs := Changes{
+	cs := generator.Changes{
 		{Path: "a-new.txt", New: []byte("x\n")},
 		{Path: "shared.txt", Old: []byte("v1\n"), New: []byte("v2\n")},
 	}
-	err := WriteChanges(dir, cs)
+	err := Apply(dir, cs)
 	var ce *ChangedError
 	if !errors.As(err, &ce) || ce.Path != "shared.txt" {
 		t.Fatalf("err = %v, want ChangedError for shared.txt", err)
@@ -139,7 +142,7 @@ func TestWriteChangesRefusesConcurrentEdit(t *testing.T) {
 	}
 	// A file that appeared where add meant to create one is refused the same way.
 	os.WriteFile(filepath.Join(dir, "a-new.txt"), []byte("user's\n"), 0o644)
-	if err := WriteChanges(dir, Changes{{Path: "a-new.txt", New: []byte("x\n")}}); !errors.As(err, &ce) {
+	if err := Apply(dir, generator.Changes{{Path: "a-new.txt", New: []byte("x\n")}}); !errors.As(err, &ce) {
 		t.Fatalf("err = %v, want ChangedError", err)
 	}
 }
@@ -148,20 +151,22 @@ func TestWriteChangesRefusesConcurrentEdit(t *testing.T) {
 func TestWriteChangesRestoresOnFailure(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("old a\n"), 0o644)
-	cs := Changes{
-		{Path: ManifestName, New: []byte("{}\n")},
+	cs := generator.Changes{
+		{Path: generator.ManifestName, New: []byte("{}\n")},
 		{Path: "a.txt", Old: []byte("old a\n"), New: []byte("new a\n")},
 		{Path: "b.txt", New: []byte("b\n")},
 	}
-	calls := 0
-	renameFile = func(from, to string) error {
-		if calls++; calls == 3 { // a.txt and b.txt are in place; the manifest fails
-			return errors.New("disk full")
+	renames := 0
+	StepHook = func(step string) error {
+		if strings.HasPrefix(step, "rename ") || strings.HasPrefix(step, "link ") {
+			if renames++; renames == 3 { // a.txt and b.txt are in place; the manifest fails
+				return errors.New("disk full")
+			}
 		}
-		return os.Rename(from, to)
+		return nil
 	}
-	defer func() { renameFile = os.Rename }()
-	if err := WriteChanges(dir, cs); err == nil {
+	defer func() { StepHook = nil }()
+	if err := Apply(dir, cs); err == nil {
 		t.Fatal("WriteChanges reported success")
 	}
 	got := readTree(t, dir)
