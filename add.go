@@ -173,7 +173,8 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 			missing.Settings[s.Key] = true
 		}
 	}
-	if len(missing.Settings) > 0 && e.interactive && !opts.yes {
+	asked := len(missing.Settings) > 0 && e.interactive && !opts.yes
+	if asked {
 		if err := prompts.Ask(e.prompter, &a, missing); err != nil {
 			return err
 		}
@@ -207,6 +208,9 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 		fmt.Fprintf(e.stdout, "%s %s\n", verb, c.Path)
 	}
 	fmt.Fprintf(e.stdout, "added %s to %s\n", strings.Join(units, ", "), dir)
+	if asked {
+		fmt.Fprintf(e.stdout, "to do the same without prompts: %s\n", addCommandLine(requested, a.Settings, addedSettings(units), opts.dir))
+	}
 	if len(modified) > 0 {
 		fmt.Fprintf(e.stdout, "note: you have changed %d generated file(s) since daemongen wrote them (kept as they are): %s\n", len(modified), strings.Join(modified, ", "))
 	}
