@@ -56,13 +56,7 @@ anything is off it writes nothing and tells you what to paste where. --dry-run s
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runAdd(e, cmd, opts, args)
 		},
-		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-			var out []string
-			for _, f := range generator.Catalog {
-				out = append(out, f.Name+"\t"+f.Summary)
-			}
-			return out, cobra.ShellCompDirectiveNoFileComp
-		},
+		ValidArgsFunction: completeAddArgs,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.dir, "dir", "", "project directory (default: the nearest directory upward holding .daemongen.json)")
@@ -71,6 +65,8 @@ anything is off it writes nothing and tells you what to paste where. --dry-run s
 	for _, s := range generator.AllSettings() {
 		opts.settingFlags[s.Key] = f.String(s.Key, s.Default, s.Prompt+". "+s.Help)
 	}
+	registerSettingCompletions(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("dir", dirsOnly)
 	return cmd
 }
 

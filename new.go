@@ -40,6 +40,7 @@ directory beside the target and renamed into place.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runNew(e, cmd, opts, args)
 		},
+		ValidArgsFunction: noFiles, // NAME is a new name, not a file
 	}
 	f := cmd.Flags()
 	f.StringVarP(&opts.module, "module", "m", "", "Go module path (default example.com/NAME)")
@@ -52,24 +53,12 @@ directory beside the target and renamed into place.`,
 	for _, s := range generator.AllSettings() {
 		opts.settings[s.Key] = f.String(s.Key, s.Default, s.Prompt+". "+s.Help)
 	}
-	_ = cmd.RegisterFlagCompletionFunc("features", completeFeatures)
+	_ = cmd.RegisterFlagCompletionFunc("features", func(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		return completeFeatureList(toComplete, nil), cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
+	})
+	registerSettingCompletions(cmd, "module")
+	_ = cmd.RegisterFlagCompletionFunc("output", dirsOnly)
 	return cmd
-}
-
-// completeFeatures completes the last element of a comma-separated feature list.
-func completeFeatures(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	prefix := ""
-	if i := strings.LastIndex(toComplete, ","); i >= 0 {
-		prefix = toComplete[:i+1]
-	}
-	out := []string{}
-	if prefix == "" {
-		out = append(out, "none", "all")
-	}
-	for _, f := range generator.Catalog {
-		out = append(out, prefix+f.Name+"\t"+f.Summary)
-	}
-	return out, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
 }
 
 func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
