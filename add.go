@@ -165,7 +165,7 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 		}
 		if cmd.Flags().Changed(s.Key) {
 			a.Settings[s.Key] = *opts.settingFlags[s.Key]
-		} else {
+		} else if _, ok := a.Settings[s.Key]; !ok { // a shared setting (memory-limit) keeps its answer
 			missing.Settings[s.Key] = true
 		}
 	}

@@ -77,6 +77,7 @@ var Catalog = []Feature{
 		Label:    "Kubernetes Deployment and PDB",
 		Summary:  "Kubernetes Deployment (probes on the admin port, preStop, grace period that fits the shutdown budget, restricted securityContext, GOMEMLIMIT) and PodDisruptionBudget",
 		Requires: []string{"health", "signals"}, // the probes need the endpoints; the kubelet stops pods with SIGTERM
+		Settings: []Setting{memoryLimit},
 	},
 	{
 		Name:    "lock",
@@ -101,6 +102,7 @@ var Catalog = []Feature{
 		Label:    "Type=notify unit with watchdog",
 		Summary:  "hardened Type=notify unit; the daemon sends READY/STOPPING/RELOADING itself and pings the watchdog only while its loops make progress",
 		Requires: []string{"health", "signals"}, // the watchdog follows the health heartbeats; reload needs SIGHUP
+		Settings: []Setting{memoryLimit},
 	},
 }
 
@@ -245,12 +247,17 @@ func Combinations() [][]string {
 }
 
 // Settings returns the questions asked for a feature set: base settings first, then each
-// feature's, in catalog order.
+// feature's, in catalog order. A setting two features share (memory-limit) is listed once.
 func Settings(features []string) []Setting {
 	out := slices.Clone(BaseSettings)
 	for _, f := range Catalog {
-		if slices.Contains(features, f.Name) {
-			out = append(out, f.Settings...)
+		if !slices.Contains(features, f.Name) {
+			continue
+		}
+		for _, s := range f.Settings {
+			if !slices.ContainsFunc(out, func(o Setting) bool { return o.Key == s.Key }) {
+				out = append(out, s)
+			}
 		}
 	}
 	return out
