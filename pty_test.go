@@ -169,7 +169,7 @@ func once(t *testing.T, txt string, prefixes ...string) {
 	}
 }
 
-// noLineWiderThan fails if a line fills the whole width: survey miscounts lines the terminal
+// noFullLines fails if a line fills the whole width: survey miscounts lines the terminal
 // wraps by itself, which is what leaves stale copies of a question behind.
 func noFullLines(t *testing.T, txt string, cols int) {
 	t.Helper()
@@ -212,8 +212,8 @@ func TestPromptsFitTheScreen(t *testing.T) {
 			// The feature list: one line per feature, "?" explains the one under the cursor,
 			// and unticking a feature another needs marks it "required by".
 			txt = s.waitText("? Features:")
+			once(t, txt, "? Features:")
 			for _, l := range []string{"batch", "docker", "health", "k8s", "lock", "recovery", "signals", "systemd"} {
-				once(t, txt, "? Features:")
 				if !strings.Contains(txt, " "+l+" - ") && !strings.Contains(txt, " "+l+" (required by ") {
 					t.Fatalf("feature %s not listed on one line:\n%s", l, txt)
 				}
