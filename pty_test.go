@@ -95,17 +95,20 @@ func (s *screen) text() string {
 	return strings.TrimRight(strings.Join(lines, "\n"), "\n")
 }
 
-// waitFor polls the screen until cond holds and returns that screen.
+// waitFor polls the screen until cond holds on a screen that has stopped changing (survey
+// draws an error line and the question again in separate writes), and returns that screen.
 func (s *screen) waitFor(what string, cond func(string) bool) string {
 	s.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		txt := s.text()
-		if cond(txt) {
-			return txt
+		if cond(s.text()) {
+			s.quiet()
+			if txt := s.text(); cond(txt) {
+				return txt
+			}
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("screen never showed %s; screen:\n%s", what, txt)
+			s.t.Fatalf("screen never showed %s; screen:\n%s", what, s.text())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -116,20 +119,25 @@ func (s *screen) waitText(sub string) string {
 	return s.waitFor(fmt.Sprintf("%q", sub), func(txt string) bool { return strings.Contains(txt, sub) })
 }
 
+// quiet returns once daemongen has written nothing for 150ms.
+func (s *screen) quiet() {
+	for {
+		s.mu.Lock()
+		quiet := time.Since(s.lastOut)
+		s.mu.Unlock()
+		if quiet >= 150*time.Millisecond {
+			return
+		}
+		time.Sleep(150*time.Millisecond - quiet)
+	}
+}
+
 // send types keys once daemongen has been quiet for a moment. survey reads the terminal's
 // answer to its cursor-position query from the same input as the keys, and drops keys typed
 // before that answer: a person never types that fast, a test does.
 func (s *screen) send(keys string) {
 	s.t.Helper()
-	for {
-		s.mu.Lock()
-		quiet := time.Since(s.lastOut)
-		s.mu.Unlock()
-		if quiet >= 100*time.Millisecond {
-			break
-		}
-		time.Sleep(100*time.Millisecond - quiet)
-	}
+	s.quiet()
 	if _, err := s.ptmx.WriteString(keys); err != nil {
 		s.t.Fatal(err)
 	}
