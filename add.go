@@ -58,13 +58,7 @@ anything is off it writes nothing and tells you what to paste where. --dry-run s
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runAdd(e, cmd, opts, args)
 		},
-		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-			var out []string
-			for _, f := range generator.Catalog {
-				out = append(out, f.Name+"\t"+f.Summary)
-			}
-			return out, cobra.ShellCompDirectiveNoFileComp
-		},
+		ValidArgsFunction: completeAddArgs,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.dir, "dir", "", "project directory (default: the nearest directory upward holding .daemongen.json)")
@@ -73,6 +67,8 @@ anything is off it writes nothing and tells you what to paste where. --dry-run s
 	for _, s := range generator.AllSettings() {
 		opts.settingFlags[s.Key] = f.String(s.Key, s.Default, s.Prompt+". "+s.Help)
 	}
+	registerSettingCompletions(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("dir", dirsOnly)
 	return cmd
 }
 
@@ -213,11 +209,12 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 		}
 		if cmd.Flags().Changed(s.Key) {
 			a.Settings[s.Key] = *opts.settingFlags[s.Key]
-		} else {
+		} else if _, ok := a.Settings[s.Key]; !ok { // a shared setting (memory-limit) keeps its answer
 			missing.Settings[s.Key] = true
 		}
 	}
-	if len(missing.Settings) > 0 && e.interactive && !opts.yes {
+	asked := len(missing.Settings) > 0 && e.interactive && !opts.yes
+	if asked {
 		if err := prompts.Ask(e.prompter, &a, missing); err != nil {
 			return err
 		}
@@ -252,6 +249,9 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 		fmt.Fprintf(e.stdout, "%s %s\n", verb, c.Path)
 	}
 	fmt.Fprintf(e.stdout, "added %s to %s\n", strings.Join(units, ", "), dir)
+	if asked {
+		fmt.Fprintf(e.stdout, "to do the same without prompts: %s\n", addCommandLine(requested, a.Settings, addedSettings(units), opts.dir))
+	}
 	if len(modified) > 0 {
 		fmt.Fprintf(e.stdout, "note: you have changed %d generated file(s) since daemongen wrote them (kept as they are): %s\n", len(modified), strings.Join(modified, ", "))
 	}

@@ -248,7 +248,7 @@ func TestFeaturesAndVersion(t *testing.T) {
 
 func TestCompletionOffersFeatureNames(t *testing.T) {
 	r := daemongen(t, nil, "__complete", "new", "demo", "--features", "signals,s")
-	if r.code != 0 || !strings.Contains(r.stdout, "signals,signals") {
+	if r.code != 0 || !strings.Contains(r.stdout, "signals,systemd") || strings.Contains(r.stdout, "signals,signals") {
 		t.Fatalf("completion: exit %d\n%s", r.code, r.stdout)
 	}
 	r = daemongen(t, nil, "completion", "bash")

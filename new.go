@@ -44,6 +44,7 @@ directory beside the target and renamed into place.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runNew(e, cmd, opts, args)
 		},
+		ValidArgsFunction: noFiles, // NAME is a new name, not a file
 	}
 	f := cmd.Flags()
 	f.StringVarP(&opts.module, "module", "m", "", "Go module path (default example.com/NAME)")
@@ -56,32 +57,31 @@ directory beside the target and renamed into place.`,
 	for _, s := range generator.AllSettings() {
 		opts.settings[s.Key] = f.String(s.Key, s.Default, s.Prompt+". "+s.Help)
 	}
-	_ = cmd.RegisterFlagCompletionFunc("features", completeFeatures)
+	_ = cmd.RegisterFlagCompletionFunc("features", func(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		return completeFeatureList(toComplete, nil), cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
+	})
+	registerSettingCompletions(cmd, "module")
+	_ = cmd.RegisterFlagCompletionFunc("output", dirsOnly)
 	return cmd
 }
 
-// completeFeatures completes the last element of a comma-separated feature list.
-func completeFeatures(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	prefix := ""
-	if i := strings.LastIndex(toComplete, ","); i >= 0 {
-		prefix = toComplete[:i+1]
-	}
-	out := []string{}
-	if prefix == "" {
-		out = append(out, "none", "all")
-	}
-	for _, f := range generator.Catalog {
-		out = append(out, prefix+f.Name+"\t"+f.Summary)
-	}
-	return out, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
-}
-
 func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
-	a, missing, err := collectAnswers(cmd, opts, args)
+	a, missing, err := collectAnswers(cmd, opts, args, e.interactive && !opts.yes)
 	if err != nil {
 		return err
 	}
 	asked := false
+	if a.Name == "" && e.interactive && !opts.yes {
+		if a.Name, err = askName(e, opts); err != nil {
+			return err
+		}
+		asked = true
+	} else if a.Name != "" {
+		if err := checkTarget(filepath.Join(opts.output, a.Name), opts); err != nil {
+			return err
+		}
+	}
+	requested := a.Features
 	if missing.Module || missing.Features {
 		switch {
 		case opts.yes:
@@ -107,12 +107,20 @@ func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
 			asked = true
 		}
 	}
+	fromPrompt := asked && missing.Features
 	a, err = a.Validate()
 	if err != nil {
 		return err
 	}
 	if err := checkSettingFlags(cmd, a.Features); err != nil {
 		return err
+	}
+	if !fromPrompt {
+		w := e.stdout
+		if opts.dryRun {
+			w = e.stderr // stdout carries the diff
+		}
+		announceImplied(w, requested, a.Features)
 	}
 	units := append([]string{"base"}, a.Features...)
 	changes, err := generator.Render(templates.FS, fstest.MapFS{}, a, units, generator.Manifest{}, generatorVersion())
@@ -147,8 +155,7 @@ func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
 	fmt.Fprintf(e.stdout, "created %s (%d files; features: %s)\n", dir, len(changes), featureList(a.Features))
 	fmt.Fprintf(e.stdout, "next: cd %s && make check\n", shellquote.Join(dir))
 	if asked {
-		line := append([]string{"daemongen", "new", a.Name}, prompts.Flags(a)...)
-		fmt.Fprintf(e.stdout, "to do the same without prompts: %s\n", shellquote.Join(line...))
+		fmt.Fprintf(e.stdout, "to do the same without prompts: %s\n", newCommandLine(a, opts))
 	}
 	return nil
 }
@@ -156,7 +163,8 @@ func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
 // collectAnswers merges the answers file, NAME and the flags (in rising precedence) and reports
 // which of the required answers are still missing. On a terminal, settings nobody gave are asked
 // for too; elsewhere they take their defaults.
-func collectAnswers(cmd *cobra.Command, opts newOptions, args []string) (generator.Answers, prompts.Missing, error) {
+// With mayAsk, a missing NAME is left empty for the caller to ask.
+func collectAnswers(cmd *cobra.Command, opts newOptions, args []string, mayAsk bool) (generator.Answers, prompts.Missing, error) {
 	a := generator.Answers{Go: goVersion(), Settings: map[string]string{}}
 	fromFile := false
 	if opts.answersFile != "" {
@@ -177,10 +185,10 @@ func collectAnswers(cmd *cobra.Command, opts newOptions, args []string) (generat
 	switch {
 	case len(args) == 1:
 		a.Name = args[0]
-	case !fromFile:
+	case !fromFile && !mayAsk:
 		return a, prompts.Missing{}, usageErrorf("NAME is required: daemongen new NAME (see daemongen new --help)")
 	}
-	if err := generator.CheckName(a.Name); err != nil {
+	if err := generator.CheckName(a.Name); err != nil && a.Name != "" {
 		return a, prompts.Missing{}, err
 	}
 	flags := cmd.Flags()

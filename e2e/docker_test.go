@@ -73,7 +73,7 @@ func TestDockerfileInvariants(t *testing.T) {
 	lastFrom := strings.LastIndex(text, "\nFROM ")
 	final := text[lastFrom:]
 	for _, re := range []string{
-		`(?m)^FROM golang:\S+ AS build$`,                      // multi-stage
+		`(?m)^FROM --platform=\S+ golang:\S+ AS build$`,       // multi-stage
 		`CGO_ENABLED=0 go build -trimpath`,                    // static, trimmed
 		`(?m)^ENTRYPOINT \["/demo"\]$`,                        // exec form: the binary is PID 1
 		`(?m)^STOPSIGNAL SIGTERM$`,                            // explicit stop signal

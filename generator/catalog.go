@@ -13,7 +13,8 @@ import (
 // templates/features/<Name>; everything else about it is declared here.
 type Feature struct {
 	Name      string    // lower case; the --features value and the template directory name
-	Summary   string    // one line, shown by prompts, --help and `daemongen features`
+	Label     string    // a few words for lists that must fit an 80-column terminal (prompts, completion)
+	Summary   string    // one line, shown by `daemongen features` and the prompt's "?" help
 	Default   bool      // enabled by --yes when --features is not given
 	Requires  []string  // features enabled together with this one
 	Conflicts []string  // features that cannot be enabled with this one
@@ -25,7 +26,7 @@ type Feature struct {
 // ({{ .Get "key" }}), so the three cannot drift apart.
 type Setting struct {
 	Key     string             // flag name and Answers.Settings key, e.g. "shutdown-timeout"
-	Prompt  string             // the question as shown on a terminal
+	Prompt  string             // the question as shown on a terminal; short, so it fits 80 columns
 	Help    string             // why it matters; shown by the prompt's "?" and by --help
 	Default string             // used with --yes, offered in prompts
 	Check   func(string) error // nil means any value
@@ -35,8 +36,8 @@ type Setting struct {
 var BaseSettings = []Setting{
 	{
 		Key:     "shutdown-timeout",
-		Prompt:  "Shutdown budget (default for the daemon's --shutdown-timeout)",
-		Help:    "How long a graceful stop may take before the daemon gives up and exits 74. Keep it below your supervisor's kill timeout (systemd TimeoutStopSec, Kubernetes terminationGracePeriodSeconds) minus 5s.",
+		Prompt:  "Shutdown budget",
+		Help:    "Default for the daemon's --shutdown-timeout: how long a graceful stop may take before the daemon gives up and exits 74. Keep it below your supervisor's kill timeout (systemd TimeoutStopSec, Kubernetes terminationGracePeriodSeconds) minus 5s.",
 		Default: "25s",
 		Check:   checkDuration(time.Second, 10*time.Minute),
 	},
@@ -47,51 +48,61 @@ var BaseSettings = []Setting{
 var Catalog = []Feature{
 	{
 		Name:     "batch",
+		Label:    "batched reporter, final flush on stop",
 		Summary:  "batched reporter: bounded queue, export on size or interval, retries with backoff, counted drops, a final flush that drains everything within the deadline",
 		Default:  true,
 		Requires: []string{"signals"}, // without signal handling, SIGTERM kills the process before the final flush
 	},
 	{
 		Name:     "docker",
+		Label:    "Dockerfile, .dockerignore, compose",
 		Summary:  "multi-stage Dockerfile (static, distroless, non-root, exec-form entrypoint, STOPSIGNAL, HEALTHCHECK via a healthcheck subcommand), .dockerignore, compose.yaml",
 		Requires: []string{"health", "signals"}, // HEALTHCHECK asks /readyz; docker stop sends SIGTERM
 	},
 	{
 		Name:    "health",
+		Label:   "/livez /readyz admin endpoints",
 		Summary: "admin HTTP listener with /livez (loop progress), /readyz (503 as soon as shutdown starts), /startupz, /healthz; verbose, exclude and health+json formats",
 		Default: true,
 		Settings: []Setting{{
 			Key:     "admin-addr",
-			Prompt:  "Admin listener address (default for the daemon's --admin-addr)",
-			Help:    "Where the health probes listen. The loopback default exposes nothing; deployment files set :8081 so the orchestrator can reach it.",
+			Prompt:  "Admin listener address",
+			Help:    "Default for the daemon's --admin-addr: where the health probes listen. The loopback default exposes nothing; deployment files set :8081 so the orchestrator can reach it.",
 			Default: "127.0.0.1:8081",
 			Check:   checkListenAddr,
 		}},
 	},
 	{
 		Name:     "k8s",
+		Label:    "Kubernetes Deployment and PDB",
 		Summary:  "Kubernetes Deployment (probes on the admin port, preStop, grace period that fits the shutdown budget, restricted securityContext, GOMEMLIMIT) and PodDisruptionBudget",
 		Requires: []string{"health", "signals"}, // the probes need the endpoints; the kubelet stops pods with SIGTERM
+		Settings: []Setting{memoryLimit},
 	},
 	{
 		Name:    "lock",
+		Label:   "single-instance flock guard",
 		Summary: "single-instance guard on flock(2): second copy exits 75 naming the holder, no stale lock after kill -9, --lock-wait; guard.Value for panic-safe shared state",
 		Default: true,
 	},
 	{
 		Name:    "recovery",
+		Label:   "panic recovery and restart",
 		Summary: "supervised worker: panics recovered with the stack and restarted, decaying failure count, jittered backoff, exit 70 when restarting does not help",
 		Default: true,
 	},
 	{
 		Name:    "signals",
+		Label:   "graceful stop, SIGHUP reload",
 		Summary: "SIGINT/SIGTERM graceful shutdown within one deadline, second signal forces exit, SIGHUP validated reload",
 		Default: true,
 	},
 	{
 		Name:     "systemd",
+		Label:    "Type=notify unit with watchdog",
 		Summary:  "hardened Type=notify unit; the daemon sends READY/STOPPING/RELOADING itself and pings the watchdog only while its loops make progress",
 		Requires: []string{"health", "signals"}, // the watchdog follows the health heartbeats; reload needs SIGHUP
+		Settings: []Setting{memoryLimit},
 	},
 }
 
@@ -236,12 +247,17 @@ func Combinations() [][]string {
 }
 
 // Settings returns the questions asked for a feature set: base settings first, then each
-// feature's, in catalog order.
+// feature's, in catalog order. A setting two features share (memory-limit) is listed once.
 func Settings(features []string) []Setting {
 	out := slices.Clone(BaseSettings)
 	for _, f := range Catalog {
-		if slices.Contains(features, f.Name) {
-			out = append(out, f.Settings...)
+		if !slices.Contains(features, f.Name) {
+			continue
+		}
+		for _, s := range f.Settings {
+			if !slices.ContainsFunc(out, func(o Setting) bool { return o.Key == s.Key }) {
+				out = append(out, s)
+			}
 		}
 	}
 	return out
