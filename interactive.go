@@ -32,6 +32,9 @@ func checkTarget(dir string, opts newOptions) error {
 		}
 		return err
 	case len(entries) > 0:
+		if _, err := os.Stat(filepath.Join(dir, generator.ManifestName)); err == nil {
+			return nil // maybe this very project: the writer compares every file and decides
+		}
 		return fmt.Errorf("%s: %w; choose another name or --output, or pass --force to add files without overwriting any", dir, project.ErrNotEmpty)
 	}
 	return nil

@@ -76,7 +76,8 @@ func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
 			return err
 		}
 		asked = true
-	} else if a.Name != "" {
+	} else if a.Name != "" && e.interactive && !opts.yes {
+		// Questions follow: refuse a taken directory now, not after the user answered them all.
 		if err := checkTarget(filepath.Join(opts.output, a.Name), opts); err != nil {
 			return err
 		}
@@ -90,6 +91,7 @@ func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
 			}
 			if missing.Features {
 				a.Features = generator.DefaultFeatures()
+				requested = a.Features // defaults are chosen, not implied
 			}
 		case !e.interactive:
 			flag := "--module"
