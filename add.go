@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -124,7 +125,7 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 	// One writer at a time: the manifest is read, the features rendered and the files written
 	// under one lock, so a concurrent add either sees this one's result or waits for it.
 	if !opts.dryRun {
-		lock, err := project.Acquire(dir, project.DefaultWait, func(msg string) { fmt.Fprintln(e.stderr, "daemongen: "+msg) })
+		lock, err := project.Acquire(context.Background(), dir, project.DefaultWait, func(msg string) { fmt.Fprintln(e.stderr, "daemongen: "+msg) })
 		if err != nil {
 			return err
 		}
