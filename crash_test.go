@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -9,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/daemongen/daemongen/project"
 )
@@ -245,5 +248,44 @@ func TestConcurrentAddProcesses(t *testing.T) {
 		if t.Failed() {
 			return
 		}
+	}
+}
+
+// TestCtrlCStopsTheLockWait: new into an existing directory whose lock another run holds
+// waits, and Ctrl-C stops the wait at once (exit 130), writing nothing.
+func TestCtrlCStopsTheLockWait(t *testing.T) {
+	if testing.Short() {
+		t.Skip("re-executes daemongen")
+	}
+	out := t.TempDir()
+	dir := filepath.Join(out, "demo")
+	os.Mkdir(dir, 0o755)
+	lock, err := project.Acquire(context.Background(), dir, time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Unlock()
+	cmd := exec.Command(os.Args[0], "new", "demo", "-m", "example.com/demo", "-f", "none", "-o", out)
+	cmd.Env = append(os.Environ(), "DAEMONGEN_TEST_MAIN=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The child says when it starts waiting; only then is Ctrl-C sure to find it waiting.
+	line, err := bufio.NewReader(stderr).ReadString('\n')
+	if err != nil || !strings.Contains(line, "waiting up to 10s for another daemongen run") {
+		t.Fatalf("child's first line on stderr: %q, %v", line, err)
+	}
+	start := time.Now()
+	cmd.Process.Signal(os.Interrupt)
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 || time.Since(start) > 5*time.Second {
+		t.Fatalf("after Ctrl-C: %v after %s, want exit 130 at once", err, time.Since(start))
+	}
+	if got := listTree(t, dir); len(got) != 0 {
+		t.Fatalf("an interrupted wait wrote %d files", len(got))
 	}
 }

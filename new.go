@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -143,10 +144,14 @@ func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
 		return err
 	}
 	// Ctrl-C while the files are written would leave work for the next run to clean up or
-	// complete; ignore it for those few milliseconds.
-	signal.Ignore(os.Interrupt)
-	err = project.WriteNew(dir, changes, opts.force)
-	signal.Reset(os.Interrupt)
+	// complete, so it is caught (not fatal) for those few milliseconds; it only stops a wait
+	// for the lock of an existing directory another daemongen run holds.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err = project.WriteNew(ctx, dir, changes, opts.force, func(msg string) { fmt.Fprintln(e.stderr, "daemongen: "+msg) })
+	stop()
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%w: %w", prompts.ErrInterrupted, err)
+	}
 	if errors.Is(err, project.ErrUnchanged) {
 		fmt.Fprintf(e.stdout, "%s already holds this project (%d files, all identical); nothing written\n", dir, len(changes))
 		return nil

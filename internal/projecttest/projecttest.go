@@ -3,6 +3,7 @@
 package projecttest
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,7 +38,7 @@ func Write(t testing.TB, dir string, a generator.Answers) string {
 		t.Fatal(err)
 	}
 	root := filepath.Join(dir, a.Name)
-	if err := project.WriteNew(root, cs, false); err != nil {
+	if err := project.WriteNew(context.Background(), root, cs, false, nil); err != nil {
 		t.Fatal(err)
 	}
 	return root
