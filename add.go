@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/modfile"
@@ -221,12 +222,12 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 		return err
 	}
 	modified := modifiedFiles(dir, m)
-	// Ctrl-C between the first and the last rename would leave a mix for the next run to
-	// complete; ignore it for those few milliseconds. (A kill -9 cannot be ignored: the
-	// journal lets the next daemongen run complete the change.)
-	signal.Ignore(os.Interrupt)
+	// Ctrl-C, a hang-up or a kill between the first and the last rename would leave a mix for
+	// the next run to complete; ignore them for those few milliseconds. (A kill -9 cannot be
+	// ignored: the journal lets the next daemongen run complete the change.)
+	signal.Ignore(writeSignals...)
 	err = project.Apply(dir, changes)
-	signal.Reset(os.Interrupt)
+	signal.Reset(writeSignals...)
 	if err != nil {
 		return err
 	}
@@ -265,6 +266,10 @@ func checkAddSettingFlags(cmd *cobra.Command, m generator.Manifest, units []stri
 	}
 	return nil
 }
+
+// writeSignals are the signals that would otherwise stop daemongen halfway through writing a
+// project: Ctrl-C, a closed terminal, and kill's default.
+var writeSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 
 // goModModule returns the module path declared in dir/go.mod, or "" when there is none to read.
 func goModModule(dir string) string {

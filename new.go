@@ -143,10 +143,10 @@ func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
 		_, err := e.stdout.Write(changes.Diff())
 		return err
 	}
-	// Ctrl-C while the files are written would leave work for the next run to clean up or
-	// complete, so it is caught (not fatal) for those few milliseconds; it only stops a wait
-	// for the lock of an existing directory another daemongen run holds.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// Ctrl-C, a hang-up or a kill while the files are written would leave work for the next
+	// run to clean up or complete, so they are caught (not fatal) for those few milliseconds;
+	// they only stop a wait for the lock of an existing directory another daemongen run holds.
+	ctx, stop := signal.NotifyContext(context.Background(), writeSignals...)
 	err = project.WriteNew(ctx, dir, changes, opts.force, func(msg string) { fmt.Fprintln(e.stderr, "daemongen: "+msg) })
 	stop()
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
