@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	goversion "go/version"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -114,6 +115,11 @@ func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
 	a, err = a.Validate()
 	if err != nil {
 		return err
+	}
+	// A go directive newer than the toolchain makes go refuse the project (or fetch a toolchain
+	// that may not exist), so an answers file cannot ask for one.
+	if tc := goVersion(); goversion.Compare("go"+a.Go, "go"+tc) > 0 {
+		return &generator.InvalidError{Flag: "go version", Value: a.Go, Why: "newer than the Go toolchain daemongen was built with (" + tc + "); use " + tc + " or a daemongen built with a newer Go"}
 	}
 	if err := checkSettingFlags(cmd, a.Features); err != nil {
 		return err
