@@ -166,10 +166,9 @@ func runUpdate(e *env, cmd *cobra.Command, opts updateOptions) error {
 			return err
 		}
 	}
-	switch {
-	case len(plan.Actions) == 0 && from == to:
+	if len(plan.Changes) == 0 {
 		fmt.Fprintf(e.stdout, "%s is current with daemongen %s; nothing to do\n", dir, to)
-	default:
+	} else {
 		fmt.Fprintf(e.stdout, "updated %s from daemongen %s to %s\n", dir, from, to)
 	}
 	if len(plan.Kept) > 0 {

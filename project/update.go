@@ -108,7 +108,9 @@ func PlanUpdate(u Update) (Plan, error) {
 			act("left alone: you deleted it once and it is back with other content (yours now)")
 			continue
 		case !exists && (deleted[path] || tracked):
-			act("stays deleted (you deleted it)")
+			if !deleted[path] {
+				act("stays deleted (you deleted it; recorded, so later updates leave it out too)")
+			}
 			continue // recorded in Deleted below, not in Files
 		case !exists:
 			p.Changes = append(p.Changes, generator.Change{Path: path, New: n})
