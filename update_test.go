@@ -185,8 +185,8 @@ func userEdits(t *testing.T, dir string) {
 	appendFile(t, filepath.Join(dir, "README.md"), "\n## Our runbook\n\nPage the on-call.\n") // merges cleanly
 	writeFile(t, filepath.Join(dir, ".gitignore"), strings.Replace(readFile(t, filepath.Join(dir, ".gitignore")), ignoreOld, "# Build outputs (make build; make dist too)", 1))
 	appendFile(t, filepath.Join(dir, "cmd/demo/main.go"), "\n// Our comment.\n") // template unchanged
-	appendFile(t, filepath.Join(dir, "OLDEDITED.md"), "Ours now.\n")            // template gone, edited
-	if err := os.Remove(filepath.Join(dir, "Makefile")); err != nil {             // deleted by the user
+	appendFile(t, filepath.Join(dir, "OLDEDITED.md"), "Ours now.\n")             // template gone, edited
+	if err := os.Remove(filepath.Join(dir, "Makefile")); err != nil {            // deleted by the user
 		t.Fatal(err)
 	}
 }
