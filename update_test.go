@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -397,6 +398,46 @@ func TestUpdate(t *testing.T) {
 		for p, c := range want {
 			if p != "README.md" && !bytes.Equal(got[p], c) {
 				t.Errorf("%s differs from a new project with signals and health", p)
+			}
+		}
+	})
+
+	// A crash at any write step: the next update completes the change (its recovery), and the
+	// project is exactly what an uninterrupted update leaves.
+	t.Run("crash", func(t *testing.T) {
+		args := func(dir string) []string {
+			return []string{"update", "--dir", dir, "--base-from", old, "--shutdown-timeout", "40s"}
+		}
+		edited := func() string {
+			dir := generateOld(t, old)
+			userEdits(t, dir)
+			return dir
+		}
+		ref := edited()
+		_, steps := countSteps(t, args(ref)...)
+		// The reference and the re-runs are the test binary as daemongen, one version.
+		ref = edited()
+		child := func(dir string) {
+			cmd := exec.Command(os.Args[0], args(dir)...)
+			cmd.Env = append(os.Environ(), "DAEMONGEN_TEST_MAIN=1")
+			if out, err := cmd.CombinedOutput(); err != nil && !bytes.Contains(out, []byte("conflicts")) {
+				t.Fatalf("update: %v\n%s", err, out)
+			}
+		}
+		child(ref)
+		want := listTree(t, ref)
+		t.Logf("update: %d write steps, each one crashed at", steps)
+		for n := 1; n <= steps; n++ {
+			dir := edited()
+			crashAt(t, n, args(dir)...)
+			child(dir)
+			label := fmt.Sprintf("crash at step %d of %d", n, steps)
+			sameFiles(t, label, want, listTree(t, dir))
+			if l := leftovers(t, dir); len(l) > 0 {
+				t.Errorf("%s: left %q", label, l)
+			}
+			if t.Failed() {
+				return
 			}
 		}
 	})
