@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,6 +15,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"testing/fstest"
 	"time"
 
@@ -119,9 +121,25 @@ func runUpdate(e *env, cmd *cobra.Command, opts updateOptions) error {
 	if err != nil {
 		return err
 	}
+	// The running daemongen's render of the recorded answers is a base candidate (see bases);
+	// with unchanged answers it is next itself, otherwise the two renders run side by side.
+	var local map[string][]byte
+	var localErr error
+	var wg sync.WaitGroup
+	changed := answersChanged(m.Answers, a)
+	if changed && !opts.check {
+		wg.Go(func() { local, localErr = renderProject(m.Answers, generatorVersion()) })
+	}
 	next, err := renderProject(a, generatorVersion())
+	wg.Wait()
 	if err != nil {
 		return err
+	}
+	if localErr != nil {
+		return fmt.Errorf("rendering the recorded answers: %w", localErr)
+	}
+	if !changed {
+		local = next
 	}
 	if opts.check {
 		out := project.Outdated(m, next)
@@ -134,7 +152,7 @@ func runUpdate(e *env, cmd *cobra.Command, opts updateOptions) error {
 	if left := project.UnresolvedConflicts(dir, m); len(left) > 0 {
 		return fmt.Errorf("a previous update left conflicts unresolved in %s: resolve them (remove the markers, apply and delete the .rej files) and run again (nothing was written)", strings.Join(left, ", "))
 	}
-	bases, err := bases(e, opts, m)
+	bases, err := bases(e, opts, m, local)
 	if err != nil {
 		return err
 	}
@@ -200,6 +218,13 @@ func updatedAnswers(cmd *cobra.Command, opts updateOptions, recorded generator.A
 	return a.Validate()
 }
 
+// answersChanged reports whether settings flags changed the recorded answers.
+func answersChanged(recorded, a generator.Answers) bool {
+	x, _ := json.Marshal(recorded)
+	y, _ := json.Marshal(a)
+	return !bytes.Equal(x, y)
+}
+
 // renderProject returns every file the running daemongen generates for a, manifest excluded.
 func renderProject(a generator.Answers, version string) (map[string][]byte, error) {
 	cs, err := generator.Render(templates.FS, fstest.MapFS{}, a, append([]string{"base"}, a.Features...), generator.Manifest{}, version)
@@ -219,11 +244,7 @@ func renderProject(a generator.Answers, version string) (map[string][]byte, erro
 // hash is the recorded one, so a wrong candidate is never merged against. The running
 // daemongen's render of the recorded answers is always a candidate: it is the base of every
 // file whose template did not change, which is all an answer change needs.
-func bases(e *env, opts updateOptions, m generator.Manifest) ([]map[string][]byte, error) {
-	local, err := renderProject(m.Answers, generatorVersion())
-	if err != nil {
-		return nil, err
-	}
+func bases(e *env, opts updateOptions, m generator.Manifest, local map[string][]byte) ([]map[string][]byte, error) {
 	switch {
 	case opts.baseFrom != "":
 		b, err := renderWith(opts.baseFrom, m)
