@@ -450,10 +450,12 @@ func TestUpdate(t *testing.T) {
 		modProxy(t, proxy, src, oldVersion)
 		cache := strings.TrimSpace(string(must(exec.Command("go", "env", "GOMODCACHE").Output())))
 		// The old daemongen comes from the file proxy; its dependencies from the module cache,
-		// itself laid out as a proxy: no network.
+		// itself laid out as a proxy: no network. A module cache of the test's own, so the fake
+		// v1.0.0 never lands in the user's.
 		t.Setenv("GOPROXY", "file://"+proxy+",file://"+filepath.Join(cache, "cache", "download"))
+		t.Setenv("GOMODCACHE", filepath.Join(work, "modcache"))
 		t.Setenv("GOSUMDB", "off")
-		t.Setenv("GOFLAGS", "-mod=mod")
+		t.Setenv("GOFLAGS", "-mod=mod -modcacherw")
 		t.Setenv("GOTOOLCHAIN", "local")
 		dir := generateOld(t, old)
 		userEdits(t, dir)
