@@ -18,6 +18,7 @@ import (
 	modzip "golang.org/x/mod/zip"
 
 	"github.com/daemongen/daemongen/generator"
+	"github.com/daemongen/daemongen/internal/projecttest"
 )
 
 // The templates of "daemongen v1.0.0", built from a copy of this module with these changes,
@@ -297,6 +298,9 @@ func TestUpdate(t *testing.T) {
 		if r := daemongen(t, nil, "update", "--dir", dir, "--check"); r.code != 0 {
 			t.Errorf("--check after the answer change: exit %d, %q", r.code, r.stderr)
 		}
+		// A project of the previous release, edited and updated, builds and passes its tests.
+		projecttest.Go(t, dir, "vet", "./...")
+		projecttest.Go(t, dir, "test", "-count=1", "./...")
 	})
 
 	t.Run("check", func(t *testing.T) {
