@@ -505,3 +505,88 @@ func hashOf(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
 }
+
+// Usage errors exit 2 and bad bases exit 1; none of them writes anything. No binaries are
+// built, so these run with -short.
+func TestUpdateRefusals(t *testing.T) {
+	out := t.TempDir()
+	if r := daemongen(t, nil, "new", "demo", "--yes", "-f", "signals", "-o", out); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	dir := filepath.Join(out, "demo")
+	before := listTree(t, dir)
+	for _, tc := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"--conflict", "theirs"}, 2, "--conflict must be merge or rej"},
+		{[]string{"--check", "--dry-run"}, 2, "do not go together"},
+		{[]string{"--admin-addr", ":9000"}, 2, "configures health, which the project does not have"},
+		{[]string{"--shutdown-timeout", "forever"}, 2, "shutdown"},
+		{[]string{"extra"}, 2, "received 1"},
+		{[]string{"--base-from", filepath.Join(out, "no-such-daemongen"), "--shutdown-timeout", "40s"}, 1, "--base-from"},
+	} {
+		r := daemongen(t, nil, append([]string{"update", "--dir", dir}, tc.args...)...)
+		if r.code != tc.code || !strings.Contains(r.stderr, tc.msg) || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("update %v: exit %d, stderr %q; want %d and one line with %q", tc.args, r.code, r.stderr, tc.code, tc.msg)
+		}
+		if d := treeDiff(before, listTree(t, dir)); d != "" {
+			t.Fatalf("update %v wrote:\n%s", tc.args, d)
+		}
+	}
+	if r := daemongen(t, nil, "update", "--dir", t.TempDir()); r.code != 2 {
+		t.Errorf("update outside a project: exit %d, %q", r.code, r.stderr)
+	}
+	// A different file of the user's where a newly generated file goes: refused, nothing written.
+	m := manifestOf(t, dir)
+	delete(m.Files, "internal/signals/signals.go")
+	enc, _ := m.Encode()
+	writeFile(t, filepath.Join(dir, generator.ManifestName), string(enc))
+	appendFile(t, filepath.Join(dir, "internal/signals/signals.go"), "// mine\n")
+	before = listTree(t, dir)
+	r := daemongen(t, nil, "update", "--dir", dir)
+	if r.code != 1 || !strings.Contains(r.stderr, "internal/signals/signals.go already exists with different content") {
+		t.Errorf("untracked file in the way: exit %d, %q", r.code, r.stderr)
+	}
+	if d := treeDiff(before, listTree(t, dir)); d != "" {
+		t.Fatalf("a refused update wrote:\n%s", d)
+	}
+}
+
+// With the same daemongen, an update is a no-op, and an answer changed through a flag goes
+// through the merge: an edit of the user's in a file it changes survives. Runs with -short.
+func TestUpdateSameVersionAnswerChange(t *testing.T) {
+	requireGitOnly(t)
+	out := t.TempDir()
+	if r := daemongen(t, nil, "new", "demo", "--yes", "-f", "k8s", "-o", out); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	dir := filepath.Join(out, "demo")
+	before := listTree(t, dir)
+	if r := daemongen(t, nil, "update", "--dir", dir); r.code != 0 || !strings.Contains(r.stdout, "nothing to do") {
+		t.Fatalf("no-op update: exit %d, %q %q", r.code, r.stdout, r.stderr)
+	}
+	if d := treeDiff(before, listTree(t, dir)); d != "" {
+		t.Fatalf("a no-op update wrote:\n%s", d)
+	}
+	dep := filepath.Join(dir, "deploy/k8s/deployment.yaml")
+	writeFile(t, dep, "# ours\n"+readFile(t, dep))
+	if r := daemongen(t, nil, "update", "--dir", dir, "--check", "--shutdown-timeout", "40s"); r.code != 1 {
+		t.Errorf("--check with a changed answer: exit %d, want 1", r.code)
+	}
+	if r := daemongen(t, nil, "update", "--dir", dir, "--shutdown-timeout", "40s"); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	got := readFile(t, dep)
+	if !strings.HasPrefix(got, "# ours\n") || !strings.Contains(got, "terminationGracePeriodSeconds: 50") || strings.Contains(got, "25s") {
+		t.Errorf("deployment.yaml after --shutdown-timeout 40s:\n%s", got)
+	}
+}
+
+func requireGitOnly(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git on PATH")
+	}
+}
