@@ -130,8 +130,15 @@ func PlanUpdate(u Update) (Plan, error) {
 				act("kept as you edited it: no base to merge with (not updated)")
 				continue
 			case bytes.Equal(base, n): // the template did not change this file
+			case bytes.Equal(user, toCRLF(n)) && crlf(user): // new, with the user's line endings
 			default:
-				merged, conflicts, err := Merge(user, base, n, u.Labels)
+				// A checkout with CRLF line endings (git autocrlf) is not an edit of every
+				// line: merge against base and new with the user's line endings.
+				theirs := n
+				if crlf(user) && !crlf(base) {
+					base, theirs = toCRLF(base), toCRLF(n)
+				}
+				merged, conflicts, err := Merge(user, base, theirs, u.Labels)
 				if err != nil {
 					return p, fmt.Errorf("merging %s: %w", path, err)
 				}
@@ -230,4 +237,10 @@ func baseOf(bases []map[string][]byte, path, recorded string) ([]byte, bool) {
 func sum(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
+}
+
+func crlf(b []byte) bool { return bytes.Contains(b, []byte("\r\n")) }
+
+func toCRLF(b []byte) []byte {
+	return bytes.ReplaceAll(bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n"))
 }

@@ -329,3 +329,16 @@ func split(s string) (clean, conflict string) {
 	}
 	return c.String(), k.String()
 }
+
+// A file checked out with CRLF line endings merges line by line, keeping CRLF, instead of
+// conflicting on every line.
+func TestPlanUpdateKeepsCRLF(t *testing.T) {
+	requireGit(t)
+	base := map[string]string{"f": "1\n2\n3\n4\n"}
+	user := map[string]string{"f": "1\r\nmine\r\n3\r\n4\r\n"}
+	dir, m := writeProject(t, base, user)
+	p := plan(t, dir, m, base, map[string]string{"f": "1\n2\n3\nnew\n"}, false)
+	if got := applied(t, user, p); got["f"] != "1\r\nmine\r\n3\r\nnew\r\n" || len(p.Conflicts) != 0 {
+		t.Errorf("f = %q, conflicts %v", got["f"], p.Conflicts)
+	}
+}
