@@ -126,9 +126,15 @@ func runUpdate(e *env, cmd *cobra.Command, opts updateOptions) error {
 	var local map[string][]byte
 	var localErr error
 	var wg sync.WaitGroup
-	changed := answersChanged(m.Answers, a)
+	// Validated, the recorded answers get the defaults of settings this daemongen added since;
+	// loadProject has already checked that they validate.
+	recorded, err := m.Answers.Validate()
+	if err != nil {
+		return err
+	}
+	changed := answersChanged(recorded, a)
 	if changed && !opts.check {
-		wg.Go(func() { local, localErr = renderProject(m.Answers, generatorVersion()) })
+		wg.Go(func() { local, localErr = renderProject(recorded, generatorVersion()) })
 	}
 	next, err := renderProject(a, generatorVersion())
 	wg.Wait()
