@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/diff"
 	"golang.org/x/mod/module"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/daemongen/daemongen/generator"
 	"github.com/daemongen/daemongen/internal/projecttest"
+	"github.com/daemongen/daemongen/project"
 )
 
 // The templates of "daemongen v1.0.0", built from a copy of this module with these changes,
@@ -588,5 +590,38 @@ func requireGitOnly(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("no git on PATH")
+	}
+}
+
+// update takes the project lock: while another run holds it, update waits and writes nothing;
+// once released, it proceeds.
+func TestUpdateWaitsForTheLock(t *testing.T) {
+	requireGitOnly(t)
+	out := t.TempDir()
+	if r := daemongen(t, nil, "new", "demo", "--yes", "-f", "signals", "-o", out); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	dir := filepath.Join(out, "demo")
+	lock, err := project.Acquire(dir, time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := listTree(t, dir)
+	done := make(chan result)
+	go func() { done <- daemongen(t, nil, "update", "--dir", dir, "--shutdown-timeout", "40s") }()
+	select {
+	case r := <-done:
+		t.Fatalf("update ran while the project was locked: exit %d, %q", r.code, r.stderr)
+	case <-time.After(500 * time.Millisecond):
+	}
+	if d := treeDiff(before, listTree(t, dir)); d != "" {
+		t.Fatalf("update wrote while the project was locked:\n%s", d)
+	}
+	lock.Unlock()
+	if r := <-done; r.code != 0 || !strings.Contains(r.stderr, "waiting") {
+		t.Fatalf("update after the lock was released: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if m := manifestOf(t, dir); m.Answers.Settings["shutdown-timeout"] != "40s" {
+		t.Error("the update did not happen after the lock was released")
 	}
 }
