@@ -121,17 +121,17 @@ func runUpdate(e *env, cmd *cobra.Command, opts updateOptions) error {
 	if err != nil {
 		return err
 	}
-	// The running daemongen's render of the recorded answers is a base candidate (see bases);
-	// with unchanged answers it is next itself, otherwise the two renders run side by side.
-	var local map[string][]byte
-	var localErr error
-	var wg sync.WaitGroup
 	// Validated, the recorded answers get the defaults of settings this daemongen added since;
 	// loadProject has already checked that they validate.
 	recorded, err := m.Answers.Validate()
 	if err != nil {
 		return err
 	}
+	// The running daemongen's render of the recorded answers is a base candidate (see bases);
+	// with unchanged answers it is next itself, otherwise the two renders run side by side.
+	var local map[string][]byte
+	var localErr error
+	var wg sync.WaitGroup
 	changed := answersChanged(recorded, a)
 	if changed && !opts.check {
 		wg.Go(func() { local, localErr = renderProject(recorded, generatorVersion()) })
@@ -190,10 +190,11 @@ func runUpdate(e *env, cmd *cobra.Command, opts updateOptions) error {
 			return err
 		}
 	}
-	if len(plan.Changes) == 0 {
-		fmt.Fprintf(e.stdout, "%s is current with daemongen %s; nothing to do\n", dir, to)
-	} else {
+	switch {
+	case len(plan.Changes) > 0:
 		fmt.Fprintf(e.stdout, "updated %s from daemongen %s to %s\n", dir, from, to)
+	case len(plan.Kept) == 0:
+		fmt.Fprintf(e.stdout, "%s is current with daemongen %s; nothing to do\n", dir, to)
 	}
 	if len(plan.Kept) > 0 {
 		fmt.Fprintf(e.stdout, "not updated, because you edited them and there was no base to merge with: %s\n", strings.Join(plan.Kept, ", "))
