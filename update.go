@@ -77,7 +77,8 @@ available, 2 usage error.`,
 	f.StringVar(&opts.baseFrom, "base-from", "", "render the base with this daemongen binary (the version that generated the project) instead of fetching it")
 	f.StringVar(&opts.conflict, "conflict", "merge", "how to leave a conflict: merge (markers in the file) or rej (file kept as yours, change in FILE.rej)")
 	for _, s := range generator.AllSettings() {
-		opts.settingFlags[s.Key] = f.String(s.Key, s.Default, "change the recorded answer: "+s.Prompt+". "+s.Help)
+		// No default shown: the value in effect is the recorded answer, not the catalog's default.
+		opts.settingFlags[s.Key] = f.String(s.Key, "", "change the recorded answer: "+s.Prompt+". "+s.Help)
 	}
 	registerSettingCompletions(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("dir", dirsOnly)
