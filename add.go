@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/modfile"
@@ -120,7 +122,7 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 	// One writer at a time: the manifest is read, the features rendered and the files written
 	// under one lock, so a concurrent add either sees this one's result or waits for it.
 	if !opts.dryRun {
-		lock, err := project.Acquire(dir, project.DefaultWait, func(msg string) { fmt.Fprintln(e.stderr, "daemongen: "+msg) })
+		lock, err := project.Acquire(context.Background(), dir, project.DefaultWait, func(msg string) { fmt.Fprintln(e.stderr, "daemongen: "+msg) })
 		if err != nil {
 			return err
 		}
@@ -162,6 +164,9 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 			units = append(units, f)
 		}
 	}
+	if err := checkAddSettingFlags(cmd, m, units); err != nil {
+		return err
+	}
 	if len(units) == 0 {
 		fmt.Fprintf(e.stdout, "%s already has %s; nothing to do\n", dir, strings.Join(requested, ", "))
 		return nil
@@ -186,21 +191,6 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 	a.Settings = maps.Clone(a.Settings)
 	if a.Settings == nil {
 		a.Settings = map[string]string{}
-	}
-	// A settings flag is applied when the feature that owns it is being added; otherwise it
-	// would be dropped silently, so it is refused.
-	for _, s := range generator.AllSettings() {
-		if !cmd.Flags().Changed(s.Key) {
-			continue
-		}
-		switch owner := generator.SettingOwner(s.Key); {
-		case owner == "base":
-			return usageErrorf("--%s belongs to the base project, whose answers are recorded in %s (%s); add does not change them", s.Key, generator.ManifestName, m.Answers.Settings[s.Key])
-		case slices.Contains(m.Answers.Features, owner):
-			return usageErrorf("--%s belongs to %s, which the project already has (recorded in %s: %s); add does not change it", s.Key, owner, generator.ManifestName, m.Answers.Settings[s.Key])
-		case !slices.Contains(units, owner):
-			return usageErrorf("--%s configures %s, which this add does not add; drop the flag or add %s too", s.Key, owner, owner)
-		}
 	}
 	missing := prompts.Missing{Settings: map[string]bool{}}
 	for _, s := range generator.Settings(units) {
@@ -232,12 +222,12 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 		return err
 	}
 	modified := modifiedFiles(dir, m)
-	// Ctrl-C between the first and the last rename would leave a mix for the next run to
-	// complete; ignore it for those few milliseconds. (A kill -9 cannot be ignored: the
-	// journal lets the next daemongen run complete the change.)
-	signal.Ignore(os.Interrupt)
+	// Ctrl-C, a hang-up or a kill between the first and the last rename would leave a mix for
+	// the next run to complete; ignore them for those few milliseconds. (A kill -9 cannot be
+	// ignored: the journal lets the next daemongen run complete the change.)
+	signal.Ignore(writeSignals...)
 	err = project.Apply(dir, changes)
-	signal.Reset(os.Interrupt)
+	signal.Reset(writeSignals...)
 	if err != nil {
 		return err
 	}
@@ -257,6 +247,29 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 	}
 	return nil
 }
+
+// checkAddSettingFlags refuses a settings flag add cannot apply: it is applied only when the
+// feature that owns it is being added (units); otherwise it would be dropped silently.
+func checkAddSettingFlags(cmd *cobra.Command, m generator.Manifest, units []string) error {
+	for _, s := range generator.AllSettings() {
+		if !cmd.Flags().Changed(s.Key) {
+			continue
+		}
+		switch owner := generator.SettingOwner(s.Key); {
+		case owner == "base":
+			return usageErrorf("--%s belongs to the base project, whose answers are recorded in %s (%s); add does not change them", s.Key, generator.ManifestName, m.Answers.Settings[s.Key])
+		case slices.Contains(m.Answers.Features, owner):
+			return usageErrorf("--%s belongs to %s, which the project already has (recorded in %s: %s); add does not change it", s.Key, owner, generator.ManifestName, m.Answers.Settings[s.Key])
+		case !slices.Contains(units, owner):
+			return usageErrorf("--%s configures %s, which this add does not add; drop the flag or add %s too", s.Key, owner, owner)
+		}
+	}
+	return nil
+}
+
+// writeSignals are the signals that would otherwise stop daemongen halfway through writing a
+// project: Ctrl-C, a closed terminal, and kill's default.
+var writeSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 
 // goModModule returns the module path declared in dir/go.mod, or "" when there is none to read.
 func goModModule(dir string) string {

@@ -159,6 +159,7 @@ func TestAddSettingsFlags(t *testing.T) {
 	}{
 		{[]string{"add", "k8s", "--admin-addr", ":7070"}, "--admin-addr belongs to health, which the project already has"},
 		{[]string{"add", "lock", "--shutdown-timeout", "30s"}, "--shutdown-timeout belongs to the base project"},
+		{[]string{"add", "health", "--admin-addr", ":7070"}, "--admin-addr belongs to health, which the project already has"}, // nothing else to do
 		{[]string{"add", "lock", "--admin-addr", "garbage"}, "--admin-addr configures health, which this add does not add"},
 	} {
 		if tt.args[1] == "lock" && strings.Contains(tt.want, "does not add") {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -9,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/daemongen/daemongen/project"
 )
@@ -17,13 +20,15 @@ import (
 // TestMain), daemongen ends at its Nth write step the way a crash or kill -9 would: os.Exit
 // runs no deferred cleanup and no rollback.
 //
-// DAEMONGEN_SIGINT_AT=N sends the process SIGINT (Ctrl-C) at its Nth write step instead.
+// DAEMONGEN_SIGNAL_AT=N sends the process the signal named by DAEMONGEN_SIGNAL (INT, TERM
+// or HUP) at its Nth write step instead.
 func init() {
-	if n, err := strconv.Atoi(os.Getenv("DAEMONGEN_SIGINT_AT")); err == nil {
+	if n, err := strconv.Atoi(os.Getenv("DAEMONGEN_SIGNAL_AT")); err == nil {
+		sig := map[string]syscall.Signal{"INT": syscall.SIGINT, "TERM": syscall.SIGTERM, "HUP": syscall.SIGHUP}[os.Getenv("DAEMONGEN_SIGNAL")]
 		count := 0
 		project.StepHook = func(string) error {
 			if count++; count == n {
-				syscall.Kill(os.Getpid(), syscall.SIGINT)
+				syscall.Kill(os.Getpid(), sig)
 			}
 			return nil
 		}
@@ -185,33 +190,51 @@ func TestNewCrashAtEveryStep(t *testing.T) {
 	}
 }
 
-// TestCtrlCWhileWritingFinishesTheWrite: Ctrl-C while new or add writes is ignored for those
-// milliseconds, so the run completes instead of leaving work half done.
-func TestCtrlCWhileWritingFinishesTheWrite(t *testing.T) {
+// TestSignalWhileWritingFinishesTheWrite: Ctrl-C, a terminal hang-up or a polite kill while
+// new or add writes does not stop it halfway: the write finishes, nothing is left behind.
+func TestSignalWhileWritingFinishesTheWrite(t *testing.T) {
 	if testing.Short() {
 		t.Skip("re-executes daemongen")
 	}
 	out := t.TempDir()
 	_, steps := countSteps(t, "new", "demo", "-m", "example.com/demo", "-f", "signals", "-o", out)
 	want := listTree(t, filepath.Join(out, "demo"))
-	for _, n := range []int{1, steps / 2, steps} {
-		for _, force := range []bool{false, true} {
-			out := t.TempDir()
-			args := []string{"new", "demo", "-m", "example.com/demo", "-f", "signals", "-o", out}
-			if force {
-				os.Mkdir(filepath.Join(out, "demo"), 0o755)
-				args = append(args, "--force")
+	wantAdd := listTree(t, newProject(t, "signals,lock"))
+	for _, sig := range []string{"INT", "TERM", "HUP"} {
+		for _, n := range []int{1, steps / 2, steps} {
+			for _, force := range []bool{false, true} {
+				out := t.TempDir()
+				args := []string{"new", "demo", "-m", "example.com/demo", "-f", "signals", "-o", out}
+				if force {
+					os.Mkdir(filepath.Join(out, "demo"), 0o755)
+					args = append(args, "--force")
+				}
+				label := fmt.Sprintf("SIG%s at step %d of new (force %v)", sig, n, force)
+				runSignalled(t, label, sig, n, args...)
+				sameFiles(t, label, want, listTree(t, filepath.Join(out, "demo")))
+				if l := leftovers(t, out); len(l) > 0 {
+					t.Errorf("%s: left %q", label, l)
+				}
 			}
-			cmd := exec.Command(os.Args[0], args...)
-			cmd.Env = append(os.Environ(), "DAEMONGEN_TEST_MAIN=1", "DAEMONGEN_SIGINT_AT="+strconv.Itoa(n))
-			if b, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("Ctrl-C at step %d (force %v): %v\n%s", n, force, err, b)
-			}
-			sameFiles(t, fmt.Sprintf("Ctrl-C at step %d (force %v)", n, force), want, listTree(t, filepath.Join(out, "demo")))
-			if l := leftovers(t, out); len(l) > 0 {
-				t.Errorf("Ctrl-C at step %d: left %q", n, l)
+			dir := newProject(t, "signals")
+			label := fmt.Sprintf("SIG%s at step %d of add", sig, n)
+			runSignalled(t, label, sig, n, "add", "lock", "--dir", dir)
+			sameFiles(t, label, wantAdd, listTree(t, dir))
+			if l := leftovers(t, dir); len(l) > 0 {
+				t.Errorf("%s: left %q", label, l)
 			}
 		}
+	}
+}
+
+// runSignalled runs daemongen with args in a child process that signals itself at write step n
+// and requires it to finish with exit 0.
+func runSignalled(t *testing.T, label, sig string, n int, args ...string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "DAEMONGEN_TEST_MAIN=1", "DAEMONGEN_SIGNAL="+sig, "DAEMONGEN_SIGNAL_AT="+strconv.Itoa(n))
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", label, err, b)
 	}
 }
 
@@ -245,5 +268,44 @@ func TestConcurrentAddProcesses(t *testing.T) {
 		if t.Failed() {
 			return
 		}
+	}
+}
+
+// TestCtrlCStopsTheLockWait: new into an existing directory whose lock another run holds
+// waits, and Ctrl-C stops the wait at once (exit 130), writing nothing.
+func TestCtrlCStopsTheLockWait(t *testing.T) {
+	if testing.Short() {
+		t.Skip("re-executes daemongen")
+	}
+	out := t.TempDir()
+	dir := filepath.Join(out, "demo")
+	os.Mkdir(dir, 0o755)
+	lock, err := project.Acquire(context.Background(), dir, time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Unlock()
+	cmd := exec.Command(os.Args[0], "new", "demo", "-m", "example.com/demo", "-f", "none", "-o", out)
+	cmd.Env = append(os.Environ(), "DAEMONGEN_TEST_MAIN=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The child says when it starts waiting; only then is Ctrl-C sure to find it waiting.
+	line, err := bufio.NewReader(stderr).ReadString('\n')
+	if err != nil || !strings.Contains(line, "waiting up to 10s for another daemongen run") {
+		t.Fatalf("child's first line on stderr: %q, %v", line, err)
+	}
+	start := time.Now()
+	cmd.Process.Signal(os.Interrupt)
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 || time.Since(start) > 5*time.Second {
+		t.Fatalf("after Ctrl-C: %v after %s, want exit 130 at once", err, time.Since(start))
+	}
+	if got := listTree(t, dir); len(got) != 0 {
+		t.Fatalf("an interrupted wait wrote %d files", len(got))
 	}
 }

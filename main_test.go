@@ -287,6 +287,9 @@ func TestRefusedInputsWriteNothing(t *testing.T) {
 		{"old go in answers", func(t *testing.T) []string {
 			return []string{"new", "--answers", answers(t, strings.Replace(good, `"1.26"`, `"1.0"`, 1))}
 		}, `invalid go version "1.0"`},
+		{"go newer than the toolchain in answers", func(t *testing.T) []string {
+			return []string{"new", "--answers", answers(t, strings.Replace(good, `"1.26"`, `"1.99"`, 1))}
+		}, `invalid go version "1.99"`},
 		{"trailing garbage in answers", func(t *testing.T) []string { return []string{"new", "--answers", answers(t, good+"garbage")} }, "follows the JSON document"},
 		{"negative schema", func(t *testing.T) []string {
 			return []string{"new", "--answers", answers(t, strings.Replace(good, `"schema": 1`, `"schema": -1`, 1))}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	goversion "go/version"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -114,6 +116,11 @@ func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
 	if err != nil {
 		return err
 	}
+	// A go directive newer than the toolchain makes go refuse the project (or fetch a toolchain
+	// that may not exist), so an answers file cannot ask for one.
+	if tc := goVersion(); goversion.Compare("go"+a.Go, "go"+tc) > 0 {
+		return &generator.InvalidError{Flag: "go version", Value: a.Go, Why: "newer than the Go toolchain daemongen was built with (" + tc + "); use " + tc + " or a daemongen built with a newer Go"}
+	}
 	if err := checkSettingFlags(cmd, a.Features); err != nil {
 		return err
 	}
@@ -142,11 +149,15 @@ func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
 		_, err := e.stdout.Write(changes.Diff())
 		return err
 	}
-	// Ctrl-C while the files are written would leave work for the next run to clean up or
-	// complete; ignore it for those few milliseconds.
-	signal.Ignore(os.Interrupt)
-	err = project.WriteNew(dir, changes, opts.force)
-	signal.Reset(os.Interrupt)
+	// Ctrl-C, a hang-up or a kill while the files are written would leave work for the next
+	// run to clean up or complete, so they are caught (not fatal) for those few milliseconds;
+	// they only stop a wait for the lock of an existing directory another daemongen run holds.
+	ctx, stop := signal.NotifyContext(context.Background(), writeSignals...)
+	err = project.WriteNew(ctx, dir, changes, opts.force, func(msg string) { fmt.Fprintln(e.stderr, "daemongen: "+msg) })
+	stop()
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%w: %w", prompts.ErrInterrupted, err)
+	}
 	if errors.Is(err, project.ErrUnchanged) {
 		fmt.Fprintf(e.stdout, "%s already holds this project (%d files, all identical); nothing written\n", dir, len(changes))
 		return nil

@@ -101,7 +101,7 @@ func runUpdate(e *env, cmd *cobra.Command, opts updateOptions) error {
 	if writes {
 		// The same lock and recovery as add: one writer at a time, and a crashed run's
 		// change is completed before this one reads the project.
-		lock, err := project.Acquire(dir, project.DefaultWait, func(msg string) { fmt.Fprintln(e.stderr, "daemongen: "+msg) })
+		lock, err := project.Acquire(context.Background(), dir, project.DefaultWait, func(msg string) { fmt.Fprintln(e.stderr, "daemongen: "+msg) })
 		if err != nil {
 			return err
 		}
@@ -184,9 +184,9 @@ func runUpdate(e *env, cmd *cobra.Command, opts updateOptions) error {
 		return err
 	}
 	if len(plan.Changes) > 0 {
-		signal.Ignore(os.Interrupt) // see add: the journal covers kill -9, this covers Ctrl-C
+		signal.Ignore(writeSignals...) // see add: the journal covers kill -9, this covers the rest
 		err = project.Apply(dir, plan.Changes)
-		signal.Reset(os.Interrupt)
+		signal.Reset(writeSignals...)
 		if err != nil {
 			return err
 		}

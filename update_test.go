@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -602,7 +603,7 @@ func TestUpdateWaitsForTheLock(t *testing.T) {
 		t.Fatal(r.stderr)
 	}
 	dir := filepath.Join(out, "demo")
-	lock, err := project.Acquire(dir, time.Second, nil)
+	lock, err := project.Acquire(context.Background(), dir, time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

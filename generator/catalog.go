@@ -82,7 +82,7 @@ var Catalog = []Feature{
 	{
 		Name:    "lock",
 		Label:   "single-instance flock guard",
-		Summary: "single-instance guard on flock(2): second copy exits 75 naming the holder, no stale lock after kill -9, --lock-wait; guard.Value for panic-safe shared state",
+		Summary: "single-instance guard on flock(2): second copy exits 75 naming the holder, no stale lock after kill -9, --lock-wait",
 		Default: true,
 	},
 	{

@@ -1,6 +1,7 @@
 package project
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -56,7 +57,7 @@ func TestWriteNewKeepsAnExistingEmptyDirectory(t *testing.T) {
 	os.Chmod(dir, 0o750|os.ModeSetgid)
 	before, _ := os.Stat(dir)
 	t.Chdir(dir) // a shell standing in the target
-	if err := WriteNew(dir, sample(), false); err != nil {
+	if err := WriteNew(context.Background(), dir, sample(), false, nil); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := os.Stat(dir)
@@ -74,7 +75,7 @@ func TestWriteNewKeepsAnExistingEmptyDirectory(t *testing.T) {
 	os.Mkdir(target, 0o755)
 	link := filepath.Join(parent, "link")
 	os.Symlink(target, link)
-	if err := WriteNew(link, sample(), false); err != nil {
+	if err := WriteNew(context.Background(), link, sample(), false, nil); err != nil {
 		t.Fatal(err)
 	}
 	if fi, _ := os.Lstat(link); fi.Mode()&os.ModeSymlink == 0 {
@@ -95,7 +96,7 @@ func TestWriteNewIntoEmptyDirectoryOfReadOnlyParent(t *testing.T) {
 	os.Mkdir(dir, 0o755)
 	os.Chmod(parent, 0o555)
 	defer os.Chmod(parent, 0o755)
-	if err := WriteNew(dir, sample(), false); err != nil {
+	if err := WriteNew(context.Background(), dir, sample(), false, nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -125,7 +126,7 @@ func TestFailedWritesLeaveNoEmptyDirectories(t *testing.T) {
 		return nil
 	}
 	base := t.TempDir()
-	if err := WriteNew(filepath.Join(base, "new", "parent", "proj"), sample(), false); err == nil {
+	if err := WriteNew(context.Background(), filepath.Join(base, "new", "parent", "proj"), sample(), false, nil); err == nil {
 		t.Fatal("WriteNew succeeded")
 	}
 	if entries, _ := os.ReadDir(base); len(entries) != 0 {

@@ -1,6 +1,7 @@
 package project
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -38,9 +39,9 @@ func (e *BusyError) Error() string {
 type Lock struct{ f *os.File }
 
 // Acquire takes the exclusive lock on the project in dir, waiting up to wait for another
-// holder; waiting is announced through notify (called at most once). The kernel releases the
-// lock when the process dies, so a crashed run never leaves the project locked.
-func Acquire(dir string, wait time.Duration, notify func(string)) (*Lock, error) {
+// holder, or until ctx is done; waiting is announced through notify (called at most once). The
+// kernel releases the lock when the process dies, so a crashed run never leaves it locked.
+func Acquire(ctx context.Context, dir string, wait time.Duration, notify func(string)) (*Lock, error) {
 	p := filepath.Join(dir, LockName)
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
@@ -70,7 +71,12 @@ func Acquire(dir string, wait time.Duration, notify func(string)) (*Lock, error)
 			notify(fmt.Sprintf("waiting up to %s for %s on %s", wait, who, dir))
 			announced = true
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("stopped waiting for the lock on %s: %w", dir, context.Cause(ctx))
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 	// The PID is for the message a waiting run prints, never for deciding who holds the lock.
 	if err := f.Truncate(0); err == nil {

@@ -1,6 +1,7 @@
 package project
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -12,12 +13,12 @@ import (
 
 func TestLockExcludesWaitsAndNamesTheHolder(t *testing.T) {
 	dir := t.TempDir()
-	first, err := Acquire(dir, time.Second, nil)
+	first, err := Acquire(context.Background(), dir, time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var notes []string
-	_, err = Acquire(dir, 100*time.Millisecond, func(s string) { notes = append(notes, s) })
+	_, err = Acquire(context.Background(), dir, 100*time.Millisecond, func(s string) { notes = append(notes, s) })
 	var busy *BusyError
 	if !errors.As(err, &busy) {
 		t.Fatalf("second Acquire: err = %v, want BusyError", err)
@@ -35,7 +36,7 @@ func TestLockExcludesWaitsAndNamesTheHolder(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 		first.Unlock()
 	}()
-	second, err := Acquire(dir, 5*time.Second, nil)
+	second, err := Acquire(context.Background(), dir, 5*time.Second, nil)
 	if err != nil {
 		t.Fatalf("Acquire after release: %v", err)
 	}

@@ -2,6 +2,7 @@ package project
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -63,7 +64,10 @@ func (e *ChangedError) Error() string {
 // and journal, like add's, so a crash is completed by the next run. dir must be empty, or hold
 // exactly this project already (ErrUnchanged), unless force: then files that exist with
 // identical content are skipped and any that differ make WriteNew fail before writing anything.
-func WriteNew(dir string, changes generator.Changes, force bool) error {
+//
+// ctx only bounds the wait for the lock (announced through notify, which may be nil); once
+// writing has begun it runs to the end.
+func WriteNew(ctx context.Context, dir string, changes generator.Changes, force bool, notify func(string)) error {
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		return createFresh(dir, changes)
 	} else if err != nil {
@@ -76,7 +80,7 @@ func WriteNew(dir string, changes generator.Changes, force bool) error {
 			return err
 		}
 	}
-	lock, err := Acquire(dir, DefaultWait, nil)
+	lock, err := Acquire(ctx, dir, DefaultWait, notify)
 	if err != nil {
 		return err
 	}

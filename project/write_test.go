@@ -1,6 +1,7 @@
 package project
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -35,7 +36,7 @@ func readTree(t *testing.T, dir string) map[string]string {
 func TestWriteNewCreatesTreeAndLeavesNoTemp(t *testing.T) {
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "proj")
-	if err := WriteNew(dir, sample(), false); err != nil {
+	if err := WriteNew(context.Background(), dir, sample(), false, nil); err != nil {
 		t.Fatal(err)
 	}
 	got := readTree(t, dir)
@@ -52,7 +53,7 @@ func TestWriteNewCreatesTreeAndLeavesNoTemp(t *testing.T) {
 
 func TestWriteNewIntoEmptyDirectory(t *testing.T) {
 	dir := t.TempDir()
-	if err := WriteNew(dir, sample(), false); err != nil {
+	if err := WriteNew(context.Background(), dir, sample(), false, nil); err != nil {
 		t.Fatal(err)
 	}
 	if len(readTree(t, dir)) != 2 {
@@ -63,7 +64,7 @@ func TestWriteNewIntoEmptyDirectory(t *testing.T) {
 func TestWriteNewRefusesNonEmpty(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "mine.txt"), []byte("keep\n"), 0o644)
-	err := WriteNew(dir, sample(), false)
+	err := WriteNew(context.Background(), dir, sample(), false, nil)
 	if !errors.Is(err, ErrNotEmpty) {
 		t.Fatalf("err = %v, want ErrNotEmpty", err)
 	}
@@ -76,7 +77,7 @@ func TestWriteNewForceAddsButNeverOverwrites(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "mine.txt"), []byte("keep\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("a\n"), 0o644) // identical: fine
-	if err := WriteNew(dir, sample(), true); err != nil {
+	if err := WriteNew(context.Background(), dir, sample(), true, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := readTree(t, dir); len(got) != 3 || got["mine.txt"] != "keep\n" || got["dir/b.txt"] != "b\n" {
@@ -85,7 +86,7 @@ func TestWriteNewForceAddsButNeverOverwrites(t *testing.T) {
 
 	dir = t.TempDir()
 	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("user edit\n"), 0o644)
-	err := WriteNew(dir, sample(), true)
+	err := WriteNew(context.Background(), dir, sample(), true, nil)
 	var ee *ExistingFilesError
 	if !errors.As(err, &ee) || len(ee.Paths) != 1 || ee.Paths[0] != "a.txt" {
 		t.Fatalf("err = %v, want ExistingFilesError naming a.txt", err)
@@ -99,7 +100,7 @@ func TestWriteNewFailureLeavesNothing(t *testing.T) {
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "proj")
 	bad := generator.Changes{{Path: "a.txt", New: []byte("a\n")}, {Path: "a.txt/b.txt", New: []byte("b\n")}} // a.txt cannot be a directory too
-	if err := WriteNew(dir, bad, false); err == nil {
+	if err := WriteNew(context.Background(), dir, bad, false, nil); err == nil {
 		t.Fatal("WriteNew succeeded with an impossible tree")
 	}
 	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
