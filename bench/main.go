@@ -50,6 +50,7 @@ func main() {
 	b.gobuild(".", b.dg)
 
 	b.generation()
+	b.update()
 	b.firstPrompt()
 	allBin, chaosBin, allDir := b.daemonBinaries()
 	b.startup(allBin)
@@ -126,6 +127,29 @@ func (b *bench) generation() {
 	files := countFiles(filepath.Join(ref, "demo"))
 	b.add(fmt.Sprintf("`daemongen new --yes --features all` (%d files), median of %d", files, runs), ms(g), ms(bl)+" (same files from an embedded copy)", ratio(g, bl), "≤ 2×", ok(float64(g) <= 2*float64(bl)))
 	b.add("peak RSS of that run", mib(peak), "", "", "≤ 30 MiB", ok(peak <= 30<<20))
+}
+
+// update times `daemongen update` on a project of features all whose README was edited, with
+// an answer changed (--shutdown-timeout), so the update renders both the base and the new
+// project, merges the README with git merge-file and writes seven files through the journal.
+// The base is available (this daemongen's templates); the baseline is `new` of the same project,
+// timed in the same loop.
+func (b *bench) update() {
+	runs := b.n(21, 3)
+	var upd, gen []time.Duration
+	for i := range runs {
+		out := filepath.Join(b.tmp, fmt.Sprintf("u%d", i))
+		d, _ := timed(b.tmp, b.dg, "new", "demo", "--yes", "--features", "all", "-o", out)
+		gen = append(gen, d)
+		dir := filepath.Join(out, "demo")
+		readme, err := os.ReadFile(filepath.Join(dir, "README.md"))
+		check(err)
+		check(os.WriteFile(filepath.Join(dir, "README.md"), append(readme, "\n## Ours\n"...), 0o644))
+		d, _ = timed(b.tmp, b.dg, "update", "--dir", dir, "--shutdown-timeout", "40s")
+		upd = append(upd, d)
+	}
+	u, g := median(upd), median(gen)
+	b.add(fmt.Sprintf("`daemongen update` (features all, README edited, --shutdown-timeout changed: 2 renders, 1 merge, 8 files written), median of %d", runs), ms(u), ms(g)+" (`new` of the same project)", ratio(u, g), "≤ 2×", ok(float64(u) <= 2*float64(g)))
 }
 
 // baselineWriter writes the files of an embedded tar: the least a generator could do.

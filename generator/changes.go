@@ -19,6 +19,9 @@ type Change struct {
 	Path string // slash-separated, relative to the project root
 	Old  []byte // content read before rendering; nil for a new file
 	New  []byte
+	// Delete removes the file (which holds Old) instead of writing New: update deletes the
+	// unedited files a newer daemongen no longer generates.
+	Delete bool
 }
 
 // Changes is sorted by Path so that output, plans and golden files are deterministic.
@@ -28,11 +31,14 @@ type Changes []Change
 func (cs Changes) Diff() []byte {
 	var b bytes.Buffer
 	for _, c := range cs {
-		oldName := "a/" + c.Path
+		oldName, newName := "a/"+c.Path, "b/"+c.Path
 		if c.Old == nil {
 			oldName = "/dev/null"
 		}
-		b.Write(diff.Diff(oldName, c.Old, "b/"+c.Path, c.New))
+		if c.Delete {
+			newName = "/dev/null"
+		}
+		b.Write(diff.Diff(oldName, c.Old, newName, c.New))
 	}
 	return b.Bytes()
 }
@@ -57,6 +63,11 @@ type Manifest struct {
 	Generator string            `json:"generator"` // daemongen version that last wrote the project
 	Answers   Answers           `json:"answers"`
 	Files     map[string]string `json:"files,omitempty"` // path → sha256 of the pristine render for Answers
+	// Deleted lists generated files the user deleted; update does not bring them back. An
+	// optional field (omitted when empty), so schema 2 is kept: manifests without it read the
+	// same, and a daemongen that predates it refuses a manifest holding it (unknown field)
+	// rather than resurrecting those files.
+	Deleted []string `json:"deleted,omitempty"`
 }
 
 // Encode returns the manifest as indented JSON with a final newline.
@@ -93,6 +104,11 @@ func DecodeManifest(name string, data []byte) (Manifest, error) {
 			return m, fmt.Errorf("%s: file %q is not a path inside the project", name, p)
 		}
 	}
+	for _, p := range m.Deleted {
+		if !ValidPath(p) {
+			return m, fmt.Errorf("%s: deleted file %q is not a path inside the project", name, p)
+		}
+	}
 	return m, nil
 }
 
@@ -109,7 +125,7 @@ func ValidPath(p string) bool {
 // is the same when prev was written by this daemongen and keeps an unedited file unedited
 // when it was written by an older one. Files the render did not touch keep their hash.
 func (r *renderer) manifest(prev Manifest, generatorVersion string) (Manifest, error) {
-	m := Manifest{Schema: ManifestSchema, Generator: generatorVersion, Answers: r.data, Files: map[string]string{}}
+	m := Manifest{Schema: ManifestSchema, Generator: generatorVersion, Answers: r.data, Files: map[string]string{}, Deleted: prev.Deleted}
 	maps.Copy(m.Files, prev.Files)
 	var pristine map[string][]byte
 	render := func() error {

@@ -66,7 +66,8 @@ func TestGeneratedProjectsPassLinters(t *testing.T) {
 		name := fmt.Sprintf("l%02d", i)
 		dir := projecttest.Write(t, root, projecttest.Answers(t, name, slices.Clone(set)...))
 		label := projecttest.Label(set)
-		if out, err := exec.Command(actionlint, filepath.Join(dir, ".github", "workflows", "ci.yml")).CombinedOutput(); err != nil {
+		workflows := filepath.Join(dir, ".github", "workflows")
+		if out, err := exec.Command(actionlint, filepath.Join(workflows, "ci.yml"), filepath.Join(workflows, "daemongen-update.yml")).CombinedOutput(); err != nil {
 			t.Errorf("[%s] actionlint: %v\n%s", label, err, out)
 		}
 		for _, f := range golangciLint(t, lint, dir) {

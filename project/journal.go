@@ -26,6 +26,8 @@ type journalEntry struct {
 	Path string `json:"path"`
 	Old  []byte `json:"old"` // null: the file did not exist
 	New  []byte `json:"new"`
+	// Delete: the file is removed; Old is what it held.
+	Delete bool `json:"delete,omitempty"`
 }
 
 // stageJournal stages the journal of changes; committing the returned file (renaming it into
@@ -33,7 +35,7 @@ type journalEntry struct {
 func stageJournal(dir string, changes generator.Changes) (staged, error) {
 	var j journal
 	for _, c := range changes {
-		j.Entries = append(j.Entries, journalEntry{Path: c.Path, Old: c.Old, New: c.New})
+		j.Entries = append(j.Entries, journalEntry{Path: c.Path, Old: c.Old, New: c.New, Delete: c.Delete})
 	}
 	data, err := json.Marshal(j)
 	if err != nil {
@@ -99,6 +101,15 @@ func Recover(dir string) (completed []string, err error) {
 		switch {
 		case err != nil && !errors.Is(err, fs.ErrNotExist):
 			return nil, err
+		case e.Delete && !exists:
+			continue
+		case e.Delete && bytes.Equal(got, e.Old):
+			if err := removeFile(p); err != nil {
+				return nil, fmt.Errorf("completing the interrupted removal of %s: %w", e.Path, err)
+			}
+			completed = append(completed, e.Path)
+		case e.Delete:
+			return nil, &RecoveryError{Dir: dir, Path: e.Path}
 		case exists && bytes.Equal(got, e.New):
 			continue
 		case !exists && e.Old == nil, exists && e.Old != nil && bytes.Equal(got, e.Old):

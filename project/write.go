@@ -233,10 +233,18 @@ func removeStaleSiblings(parent, prefix string) {
 // replaced, the manifest last. A failure restores what was already replaced; a crash is
 // completed by Recover in the next run.
 func Apply(dir string, changes generator.Changes) error {
+	// Writes, then removals, then the manifest: the manifest is the last thing to change.
 	ordered := slices.Clone(changes)
-	slices.SortStableFunc(ordered, func(x, y generator.Change) int {
-		return boolInt(x.Path == generator.ManifestName) - boolInt(y.Path == generator.ManifestName)
-	})
+	rank := func(c generator.Change) int {
+		switch {
+		case c.Path == generator.ManifestName:
+			return 2
+		case c.Delete:
+			return 1
+		}
+		return 0
+	}
+	slices.SortStableFunc(ordered, func(x, y generator.Change) int { return rank(x) - rank(y) })
 	for _, c := range ordered {
 		if err := checkOld(dir, c); err != nil {
 			return err
@@ -252,6 +260,11 @@ func Apply(dir string, changes generator.Changes) error {
 		return err
 	}
 	for _, c := range ordered {
+		if c.Delete {
+			// A symlink is removed itself, not its target: the link is the project's file.
+			all = append(all, staged{rel: c.Path, final: filepath.Join(dir, filepath.FromSlash(c.Path)), remove: true})
+			continue
+		}
 		s, err := prepare(dir, c.Path, c.Old != nil, c.New, &made)
 		if err != nil {
 			return cleanup(fmt.Errorf("writing %s: %w", c.Path, unwrapLink(err)))
@@ -265,7 +278,9 @@ func Apply(dir string, changes generator.Changes) error {
 	all = append(all, journal)
 	var tmps []string
 	for _, s := range all {
-		tmps = append(tmps, s.tmp)
+		if s.tmp != "" {
+			tmps = append(tmps, s.tmp)
+		}
 	}
 	if err := durable(tmps); err != nil {
 		return cleanup(fmt.Errorf("syncing the staged files: %w", err))
@@ -299,13 +314,6 @@ func Apply(dir string, changes generator.Changes) error {
 	return nil
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // checkOld reports a ChangedError unless the target holds c.Old (or is absent when Old is nil).
 func checkOld(dir string, c generator.Change) error {
 	got, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(c.Path)))
@@ -326,6 +334,12 @@ func rollback(dir string, applied generator.Changes, made []string) error {
 	var errs []error
 	for _, c := range slices.Backward(applied) {
 		p := filepath.Join(dir, filepath.FromSlash(c.Path))
+		if c.Delete {
+			if err := putFile(dir, c.Path, false, c.Old, nil); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
 		if c.Old == nil {
 			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				errs = append(errs, err)
@@ -347,6 +361,7 @@ func rollback(dir string, applied generator.Changes, made []string) error {
 type staged struct {
 	rel, tmp, final string
 	create          bool // final must not exist: link, never replace
+	remove          bool // final is removed; there is no tmp
 }
 
 // prepare stages content for the project file rel. An existing file is replaced where it really
@@ -382,6 +397,12 @@ func prepare(dir, rel string, exists bool, content []byte, made *[]string) (stag
 // commit moves the staged file into place: a rename, or for a new file a hard link, which
 // fails if the file appeared in the meantime instead of replacing it.
 func (s staged) commit() error {
+	if s.remove {
+		if err := step("remove %s", s.rel); err != nil {
+			return err
+		}
+		return removeFile(s.final)
+	}
 	if !s.create {
 		if err := step("rename %s", s.rel); err != nil {
 			os.Remove(s.tmp)
@@ -406,6 +427,14 @@ func (s staged) commit() error {
 			return &ChangedError{Path: s.rel}
 		}
 		return os.Rename(s.tmp, s.final)
+	}
+	return nil
+}
+
+// removeFile removes p; a file already gone is fine (the change is what was wanted).
+func removeFile(p string) error {
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
 	return nil
 }
