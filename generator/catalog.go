@@ -79,6 +79,20 @@ var Catalog = []Feature{
 		Default: true,
 	},
 	{
+		Name:     "metrics",
+		Summary:  "Prometheus metrics on the admin listener's /metrics (build info, Go runtime, process, batch counters, readiness), SLO recording rules with multi-window multi-burn-rate alerts, promtool rule tests, runbook, SLO and postmortem documents",
+		Default:  true,
+		Requires: []string{"health"}, // /metrics is served by the admin listener
+		Modules:  []string{"github.com/prometheus/client_golang v1.25.0", "github.com/prometheus/client_model v0.6.3"},
+		Settings: []Setting{{
+			Key:     "slo-target",
+			Prompt:  "Delivery SLO target in percent over 30 days (used by the alerting rules)",
+			Help:    "The fraction of enqueued events that must be exported rather than dropped. 99.9 allows 0.1% of events to be dropped in 30 days; the burn-rate alerts page when that budget would be gone in about two days.",
+			Default: "99.9",
+			Check:   checkPercent,
+		}},
+	},
+	{
 		Name:    "recovery",
 		Summary: "supervised worker: panics recovered with the stack and restarted, decaying failure count, jittered backoff, exit 70 when restarting does not help",
 		Default: true,
@@ -272,6 +286,18 @@ func checkListenAddr(s string) error {
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
+	}
+	return nil
+}
+
+// checkPercent accepts an SLO target: a decimal number of percent in [50, 100).
+func checkPercent(s string) error {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || strings.ContainsAny(s, "eE+-") {
+		return fmt.Errorf("%q is not a percentage; use a value like 99.9", s)
+	}
+	if v < 50 || v >= 100 {
+		return fmt.Errorf("%s is out of range; use a value from 50 to below 100 (100%% leaves no error budget)", s)
 	}
 	return nil
 }
