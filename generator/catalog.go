@@ -290,14 +290,14 @@ func checkListenAddr(s string) error {
 	return nil
 }
 
-// checkPercent accepts an SLO target: a decimal number of percent in [50, 100).
+// checkPercent accepts an SLO target: a decimal number of percent in [95, 100).
 func checkPercent(s string) error {
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil || strings.ContainsAny(s, "eE+-") {
 		return fmt.Errorf("%q is not a percentage; use a value like 99.9", s)
 	}
-	if v < 50 || v >= 100 {
-		return fmt.Errorf("%s is out of range; use a value from 50 to below 100 (100%% leaves no error budget)", s)
+	if v < 95 || v >= 100 {
+		return fmt.Errorf("%s is out of range; use a value from 95 to below 100 (below 95 a fast burn cannot be told from an outage; 100%% leaves no error budget)", s)
 	}
 	return nil
 }
