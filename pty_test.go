@@ -135,8 +135,10 @@ func TestPromptsOnATerminal(t *testing.T) {
 	c.send("30s\r")
 	at = c.expect(at, "Admin listener address")
 	c.send("\r") // take the default
+	at = c.expect(at, "Delivery SLO target")
+	c.send("\r")
 	c.expect(at, "to do the same without prompts: daemongen new demo --module github.com/acme/demo --features "+
-		strings.Join(generator.DefaultFeatures(), ",")+" --admin-addr 127.0.0.1:8081 --shutdown-timeout 30s")
+		strings.Join(generator.DefaultFeatures(), ",")+" --admin-addr 127.0.0.1:8081 --shutdown-timeout 30s --slo-target 99.9")
 	if code := c.exitCode(); code != 0 {
 		t.Fatalf("exit %d; screen:\n%s", code, c.output())
 	}
