@@ -135,3 +135,29 @@ func TestMergeSumsSortsLikeTheGoCommand(t *testing.T) {
 		t.Fatalf("got\n%swant\n%s", got, want)
 	}
 }
+
+// TestEveryAlertHasARunbookSection: each runbook_url of rules.yaml points at a heading of
+// docs/runbook.md, so a page never lands on a missing section.
+func TestEveryAlertHasARunbookSection(t *testing.T) {
+	tree := treeOf(renderNew(t, answers(t, "metrics")))
+	rules, runbook := string(tree["deploy/prometheus/rules.yaml"].Data), string(tree["docs/runbook.md"].Data)
+	anchors := map[string]bool{}
+	for _, l := range strings.Split(runbook, "\n") {
+		if h, ok := strings.CutPrefix(l, "## "); ok {
+			anchors[strings.ToLower(strings.ReplaceAll(h, " ", "-"))] = true
+		}
+	}
+	n := 0
+	for _, l := range strings.Split(rules, "\n") {
+		if _, url, ok := strings.Cut(l, "runbook_url: "); ok {
+			n++
+			_, anchor, _ := strings.Cut(strings.Trim(url, `"`), "#")
+			if !anchors[anchor] {
+				t.Errorf("runbook_url %s: no such section in docs/runbook.md", url)
+			}
+		}
+	}
+	if n != 7 {
+		t.Errorf("%d alerts with a runbook_url, want 7", n)
+	}
+}
