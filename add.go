@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -14,8 +15,10 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/mod/modfile"
 
 	"github.com/daemongen/daemongen/generator"
+	"github.com/daemongen/daemongen/project"
 	"github.com/daemongen/daemongen/prompts"
 	"github.com/daemongen/daemongen/templates"
 )
@@ -56,13 +59,7 @@ anything is off it writes nothing and tells you what to paste where. --dry-run s
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runAdd(e, cmd, opts, args)
 		},
-		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-			var out []string
-			for _, f := range generator.Catalog {
-				out = append(out, f.Name+"\t"+f.Summary)
-			}
-			return out, cobra.ShellCompDirectiveNoFileComp
-		},
+		ValidArgsFunction: completeAddArgs,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.dir, "dir", "", "project directory (default: the nearest directory upward holding .daemongen.json)")
@@ -71,6 +68,8 @@ anything is off it writes nothing and tells you what to paste where. --dry-run s
 	for _, s := range generator.AllSettings() {
 		opts.settingFlags[s.Key] = f.String(s.Key, s.Default, s.Prompt+". "+s.Help)
 	}
+	registerSettingCompletions(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("dir", dirsOnly)
 	return cmd
 }
 
@@ -119,6 +118,24 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 	if err != nil {
 		return err
 	}
+	// One writer at a time: the manifest is read, the features rendered and the files written
+	// under one lock, so a concurrent add either sees this one's result or waits for it.
+	if !opts.dryRun {
+		lock, err := project.Acquire(context.Background(), dir, project.DefaultWait, func(msg string) { fmt.Fprintln(e.stderr, "daemongen: "+msg) })
+		if err != nil {
+			return err
+		}
+		defer lock.Unlock()
+		// A run that crashed midway left its change in the journal: finish it first, so this
+		// run starts from the project the interrupted one meant to leave.
+		done, err := project.Recover(dir)
+		if err != nil {
+			return err
+		}
+		if len(done) > 0 {
+			fmt.Fprintf(e.stdout, "completed the change an interrupted daemongen run left in %s: %s\n", dir, strings.Join(done, ", "))
+		}
+	}
 	m, err := loadProject(dir)
 	if err != nil {
 		return err
@@ -146,6 +163,9 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 			units = append(units, f)
 		}
 	}
+	if err := checkAddSettingFlags(cmd, m, units); err != nil {
+		return err
+	}
 	if len(units) == 0 {
 		fmt.Fprintf(e.stdout, "%s already has %s; nothing to do\n", dir, strings.Join(requested, ", "))
 		return nil
@@ -158,22 +178,32 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 
 	a := m.Answers
 	a.Features = want
+	// The project builds with the module path its go.mod declares; the user may have changed
+	// it (go mod edit -module) since daemongen recorded it.
+	if mod := goModModule(dir); mod != "" && mod != a.Module {
+		if err := generator.CheckModule(mod); err != nil {
+			return usageErrorf("go.mod declares module %q, which add cannot use (%v); fix go.mod's module line", mod, err)
+		}
+		fmt.Fprintf(e.stdout, "using module path %s from go.mod (%s recorded %s)\n", mod, generator.ManifestName, a.Module)
+		a.Module = mod
+	}
 	a.Settings = maps.Clone(a.Settings)
 	if a.Settings == nil {
 		a.Settings = map[string]string{}
 	}
 	missing := prompts.Missing{Settings: map[string]bool{}}
 	for _, s := range generator.Settings(units) {
-		if slices.ContainsFunc(generator.BaseSettings, func(b generator.Setting) bool { return b.Key == s.Key }) {
+		if generator.SettingOwner(s.Key) == "base" {
 			continue // the base is already there; its answers are in the manifest
 		}
 		if cmd.Flags().Changed(s.Key) {
 			a.Settings[s.Key] = *opts.settingFlags[s.Key]
-		} else {
+		} else if _, ok := a.Settings[s.Key]; !ok { // a shared setting (memory-limit) keeps its answer
 			missing.Settings[s.Key] = true
 		}
 	}
-	if len(missing.Settings) > 0 && e.interactive && !opts.yes {
+	asked := len(missing.Settings) > 0 && e.interactive && !opts.yes
+	if asked {
 		if err := prompts.Ask(e.prompter, &a, missing); err != nil {
 			return err
 		}
@@ -191,10 +221,11 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 		return err
 	}
 	modified := modifiedFiles(dir, m)
-	// Ctrl-C between the first and the last rename would leave a mix; ignore it for those
-	// few milliseconds. (A kill -9 cannot be ignored: re-running the same add completes it.)
+	// Ctrl-C between the first and the last rename would leave a mix for the next run to
+	// complete; ignore it for those few milliseconds. (A kill -9 cannot be ignored: the
+	// journal lets the next daemongen run complete the change.)
 	signal.Ignore(os.Interrupt)
-	err = generator.WriteChanges(dir, changes)
+	err = project.Apply(dir, changes)
 	signal.Reset(os.Interrupt)
 	if err != nil {
 		return err
@@ -207,10 +238,41 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 		fmt.Fprintf(e.stdout, "%s %s\n", verb, c.Path)
 	}
 	fmt.Fprintf(e.stdout, "added %s to %s\n", strings.Join(units, ", "), dir)
+	if asked {
+		fmt.Fprintf(e.stdout, "to do the same without prompts: %s\n", addCommandLine(requested, a.Settings, addedSettings(units), opts.dir))
+	}
 	if len(modified) > 0 {
 		fmt.Fprintf(e.stdout, "note: you have changed %d generated file(s) since daemongen wrote them (kept as they are): %s\n", len(modified), strings.Join(modified, ", "))
 	}
 	return nil
+}
+
+// checkAddSettingFlags refuses a settings flag add cannot apply: it is applied only when the
+// feature that owns it is being added (units); otherwise it would be dropped silently.
+func checkAddSettingFlags(cmd *cobra.Command, m generator.Manifest, units []string) error {
+	for _, s := range generator.AllSettings() {
+		if !cmd.Flags().Changed(s.Key) {
+			continue
+		}
+		switch owner := generator.SettingOwner(s.Key); {
+		case owner == "base":
+			return usageErrorf("--%s belongs to the base project, whose answers are recorded in %s (%s); add does not change them", s.Key, generator.ManifestName, m.Answers.Settings[s.Key])
+		case slices.Contains(m.Answers.Features, owner):
+			return usageErrorf("--%s belongs to %s, which the project already has (recorded in %s: %s); add does not change it", s.Key, owner, generator.ManifestName, m.Answers.Settings[s.Key])
+		case !slices.Contains(units, owner):
+			return usageErrorf("--%s configures %s, which this add does not add; drop the flag or add %s too", s.Key, owner, owner)
+		}
+	}
+	return nil
+}
+
+// goModModule returns the module path declared in dir/go.mod, or "" when there is none to read.
+func goModModule(dir string) string {
+	data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		return ""
+	}
+	return modfile.ModulePath(data)
 }
 
 func requiredBy(feature string, requested []string) string {
@@ -270,6 +332,9 @@ func newStatusCmd(e *env) *cobra.Command {
 				}
 			}
 			fmt.Fprintf(e.stdout, "can add:   %s\n", featureList(available))
+			if _, err := os.Stat(filepath.Join(root, project.JournalName)); err == nil {
+				fmt.Fprintf(e.stdout, "pending:   an interrupted daemongen run left %s; the next add completes it\n", project.JournalName)
+			}
 			modified := modifiedFiles(root, m)
 			if len(modified) == 0 {
 				fmt.Fprintln(e.stdout, "all generated files are as daemongen wrote them")

@@ -91,7 +91,7 @@ func newRootCmd(e *env) *cobra.Command {
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see %s --help)", err, cmd.CommandPath())}
 	})
-	root.AddCommand(newNewCmd(e), newAddCmd(e), newStatusCmd(e), newFeaturesCmd(e), newVersionCmd(e))
+	root.AddCommand(newNewCmd(e), newAddCmd(e), newStatusCmd(e), newFeaturesCmd(e), newVersionCmd(e), newCompletionCmd(e))
 	return root
 }
 

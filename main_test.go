@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/daemongen/daemongen/generator"
+	"github.com/daemongen/daemongen/project"
 	"github.com/daemongen/daemongen/prompts"
 )
 
@@ -33,6 +34,9 @@ func listTree(t *testing.T, dir string) map[string][]byte {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, p)
+		if rel == project.LockName {
+			return nil // add's lock file: never deleted, empty of meaning once unlocked
+		}
 		files[rel], err = os.ReadFile(p)
 		return err
 	})
@@ -244,11 +248,141 @@ func TestFeaturesAndVersion(t *testing.T) {
 
 func TestCompletionOffersFeatureNames(t *testing.T) {
 	r := daemongen(t, nil, "__complete", "new", "demo", "--features", "signals,s")
-	if r.code != 0 || !strings.Contains(r.stdout, "signals,signals") {
+	if r.code != 0 || !strings.Contains(r.stdout, "signals,systemd") || strings.Contains(r.stdout, "signals,signals") {
 		t.Fatalf("completion: exit %d\n%s", r.code, r.stdout)
 	}
 	r = daemongen(t, nil, "completion", "bash")
 	if r.code != 0 || !strings.Contains(r.stdout, "bash completion") {
 		t.Fatalf("completion bash: exit %d", r.code)
+	}
+}
+
+// TestRefusedInputsWriteNothing: every refused input exits 2 with a one-line reason and leaves
+// the working directory empty.
+func TestRefusedInputsWriteNothing(t *testing.T) {
+	answers := func(t *testing.T, body string) string {
+		p := filepath.Join(t.TempDir(), "answers.json")
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	const good = `{"schema": 1, "generator": "v1", "answers": {"name": "demo", "module": "example.com/demo", "go": "1.26", "features": [], "settings": {"shutdown-timeout": "25s"}}}`
+	tests := []struct {
+		name string
+		args func(t *testing.T) []string
+		want string
+	}{
+		{"name vendor", func(*testing.T) []string { return []string{"new", "vendor", "--yes"} }, `invalid NAME "vendor"`},
+		{"name testdata", func(*testing.T) []string { return []string{"new", "testdata", "--yes"} }, `invalid NAME "testdata"`},
+		{"windows name", func(*testing.T) []string { return []string{"new", "com1", "--yes"} }, `invalid NAME "com1"`},
+		{"module with vendor", func(*testing.T) []string { return []string{"new", "demo", "--yes", "-m", "example.com/vendor/demo"} }, `invalid --module "example.com/vendor/demo"`},
+		{"quote in admin-addr", func(*testing.T) []string { return []string{"new", "demo", "--yes", "--admin-addr", `a"b:80`} }, `invalid --admin-addr`},
+		{"port 0 with docker", func(*testing.T) []string {
+			return []string{"new", "demo", "-m", "example.com/demo", "-f", "docker", "--admin-addr", ":0"}
+		}, "port 0"},
+		{"setting of a feature not chosen", func(*testing.T) []string {
+			return []string{"new", "demo", "-m", "example.com/demo", "-f", "signals", "--admin-addr", "garbage"}
+		}, "--admin-addr configures health"},
+		{"old go in answers", func(t *testing.T) []string {
+			return []string{"new", "--answers", answers(t, strings.Replace(good, `"1.26"`, `"1.0"`, 1))}
+		}, `invalid go version "1.0"`},
+		{"trailing garbage in answers", func(t *testing.T) []string { return []string{"new", "--answers", answers(t, good+"garbage")} }, "follows the JSON document"},
+		{"negative schema", func(t *testing.T) []string {
+			return []string{"new", "--answers", answers(t, strings.Replace(good, `"schema": 1`, `"schema": -1`, 1))}
+		}, "schema -1"},
+		{"unknown key in answers", func(t *testing.T) []string {
+			return []string{"new", "--answers", answers(t, strings.Replace(good, `"go":`, `"golang": "1.26", "go":`, 1))}
+		}, "golang"},
+		{"answers without module", func(t *testing.T) []string {
+			return []string{"new", "--answers", answers(t, strings.Replace(good, `"module": "example.com/demo", `, "", 1))}
+		}, "has no module"},
+		{"manifest path outside the project", func(t *testing.T) []string {
+			return []string{"new", "--answers", answers(t, strings.Replace(good, `}}}`, `}}, "files": {"../../etc/hostname": "00"}}`, 1))}
+		}, "../../etc/hostname"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := tt.args(t)
+			wd := t.TempDir()
+			t.Chdir(wd)
+			r := daemongen(t, nil, args...)
+			if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
+				t.Fatalf("exit %d, stderr %q; want exit 2 and %q", r.code, r.stderr, tt.want)
+			}
+			if strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+				t.Errorf("the reason spans several lines:\n%s", r.stderr)
+			}
+			if entries, _ := os.ReadDir(wd); len(entries) != 0 {
+				t.Errorf("a refused run wrote %d entries", len(entries))
+			}
+		})
+	}
+}
+
+// TestYesFillsWhatTheAnswersFileLacks: --yes completes an answers file the way it completes
+// flags: default module and features.
+func TestYesFillsWhatTheAnswersFileLacks(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "answers.json")
+	os.WriteFile(p, []byte(`{"schema": 1, "answers": {"name": "demo"}}`), 0o644)
+	t.Chdir(dir)
+	r := daemongen(t, nil, "new", "--answers", p, "--yes")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "demo", generator.ManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := generator.DecodeManifest("m", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Answers.Module != "example.com/demo" || strings.Join(m.Answers.Features, ",") != strings.Join(generator.DefaultFeatures(), ",") || m.Answers.Go == "" {
+		t.Fatalf("answers = %+v, want the defaults filled in", m.Answers)
+	}
+}
+
+// TestDryRunFailsLikeTheRealRun: --dry-run refuses what the real run refuses, and a run into a
+// directory already holding the project says nothing was written instead of "created".
+func TestDryRunFailsLikeTheRealRun(t *testing.T) {
+	out := t.TempDir()
+	dir := filepath.Join(out, "demo")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module mine\n"), 0o644)
+	args := []string{"new", "demo", "--yes", "-o", out}
+	for _, extra := range [][]string{nil, {"--force"}} {
+		real := daemongen(t, nil, append(args, extra...)...)
+		dry := daemongen(t, nil, append(append(args, extra...), "--dry-run")...)
+		if real.code == 0 || dry.code != real.code || dry.stderr != real.stderr {
+			t.Errorf("%q: real run exit %d %q, dry run exit %d %q: want the same refusal", extra, real.code, real.stderr, dry.code, dry.stderr)
+		}
+	}
+	os.Remove(filepath.Join(dir, "go.mod"))
+	if r := daemongen(t, nil, args...); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, extra := range [][]string{nil, {"--force"}, {"--dry-run"}} {
+		r := daemongen(t, nil, append(args, extra...)...)
+		if r.code != 0 || !strings.Contains(r.stdout, "already holds this project") || strings.Contains(r.stdout, "created") {
+			t.Errorf("%q into the identical project: exit %d, stdout %q", extra, r.code, r.stdout)
+		}
+	}
+}
+
+// TestStatusRefusesPathsOutsideTheProject: a manifest naming ../../etc/hostname is refused,
+// not hashed.
+func TestStatusRefusesPathsOutsideTheProject(t *testing.T) {
+	out := t.TempDir()
+	if r := daemongen(t, nil, "new", "demo", "-m", "example.com/demo", "-f", "none", "-o", out); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	p := filepath.Join(out, "demo", generator.ManifestName)
+	b, _ := os.ReadFile(p)
+	os.WriteFile(p, []byte(strings.Replace(string(b), `"files": {`, `"files": {"../../etc/hostname": "00",`, 1)), 0o644)
+	r := daemongen(t, nil, "status", "--dir", filepath.Join(out, "demo"))
+	if r.code == 0 || !strings.Contains(r.stderr, `"../../etc/hostname" is not a path inside the project`) {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
 }

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing/fstest"
 
@@ -12,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/daemongen/daemongen/generator"
+	"github.com/daemongen/daemongen/project"
 	"github.com/daemongen/daemongen/prompts"
 	"github.com/daemongen/daemongen/templates"
 )
@@ -40,6 +45,7 @@ directory beside the target and renamed into place.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runNew(e, cmd, opts, args)
 		},
+		ValidArgsFunction: noFiles, // NAME is a new name, not a file
 	}
 	f := cmd.Flags()
 	f.StringVarP(&opts.module, "module", "m", "", "Go module path (default example.com/NAME)")
@@ -52,32 +58,32 @@ directory beside the target and renamed into place.`,
 	for _, s := range generator.AllSettings() {
 		opts.settings[s.Key] = f.String(s.Key, s.Default, s.Prompt+". "+s.Help)
 	}
-	_ = cmd.RegisterFlagCompletionFunc("features", completeFeatures)
+	_ = cmd.RegisterFlagCompletionFunc("features", func(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		return completeFeatureList(toComplete, nil), cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
+	})
+	registerSettingCompletions(cmd, "module")
+	_ = cmd.RegisterFlagCompletionFunc("output", dirsOnly)
 	return cmd
 }
 
-// completeFeatures completes the last element of a comma-separated feature list.
-func completeFeatures(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	prefix := ""
-	if i := strings.LastIndex(toComplete, ","); i >= 0 {
-		prefix = toComplete[:i+1]
-	}
-	out := []string{}
-	if prefix == "" {
-		out = append(out, "none", "all")
-	}
-	for _, f := range generator.Catalog {
-		out = append(out, prefix+f.Name+"\t"+f.Summary)
-	}
-	return out, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
-}
-
 func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
-	a, missing, err := collectAnswers(cmd, opts, args)
+	a, missing, err := collectAnswers(cmd, opts, args, e.interactive && !opts.yes)
 	if err != nil {
 		return err
 	}
 	asked := false
+	if a.Name == "" && e.interactive && !opts.yes {
+		if a.Name, err = askName(e, opts); err != nil {
+			return err
+		}
+		asked = true
+	} else if a.Name != "" && e.interactive && !opts.yes {
+		// Questions follow: refuse a taken directory now, not after the user answered them all.
+		if err := checkTarget(filepath.Join(opts.output, a.Name), opts); err != nil {
+			return err
+		}
+	}
+	requested := a.Features
 	if missing.Module || missing.Features {
 		switch {
 		case opts.yes:
@@ -86,11 +92,15 @@ func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
 			}
 			if missing.Features {
 				a.Features = generator.DefaultFeatures()
+				requested = a.Features // defaults are chosen, not implied
 			}
 		case !e.interactive:
 			flag := "--module"
 			if !missing.Module {
 				flag = "--features"
+			}
+			if opts.answersFile != "" {
+				return usageErrorf("%s has no %s: pass %s, or --yes to accept the default", opts.answersFile, strings.TrimPrefix(flag, "--"), flag)
 			}
 			return usageErrorf("%s is required when not running on a terminal (or pass --yes to accept the defaults)", flag)
 		default:
@@ -100,9 +110,20 @@ func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
 			asked = true
 		}
 	}
+	fromPrompt := asked && missing.Features
 	a, err = a.Validate()
 	if err != nil {
 		return err
+	}
+	if err := checkSettingFlags(cmd, a.Features); err != nil {
+		return err
+	}
+	if !fromPrompt {
+		w := e.stdout
+		if opts.dryRun {
+			w = e.stderr // stdout carries the diff
+		}
+		announceImplied(w, requested, a.Features)
 	}
 	units := append([]string{"base"}, a.Features...)
 	changes, err := generator.Render(templates.FS, fstest.MapFS{}, a, units, generator.Manifest{}, generatorVersion())
@@ -111,17 +132,37 @@ func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
 	}
 	dir := filepath.Join(opts.output, a.Name)
 	if opts.dryRun {
+		// Fail as the real run would (a non-empty directory, a file --force would overwrite).
+		switch err := project.CheckNew(dir, changes, opts.force); {
+		case errors.Is(err, project.ErrUnchanged):
+			fmt.Fprintf(e.stdout, "%s already holds this project; nothing would be written\n", dir)
+			return nil
+		case err != nil:
+			return err
+		}
 		_, err := e.stdout.Write(changes.Diff())
 		return err
 	}
-	if err := generator.WriteNew(dir, changes, opts.force); err != nil {
+	// Ctrl-C while the files are written would leave work for the next run to clean up or
+	// complete, so it is caught (not fatal) for those few milliseconds; it only stops a wait
+	// for the lock of an existing directory another daemongen run holds.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err = project.WriteNew(ctx, dir, changes, opts.force, func(msg string) { fmt.Fprintln(e.stderr, "daemongen: "+msg) })
+	stop()
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%w: %w", prompts.ErrInterrupted, err)
+	}
+	if errors.Is(err, project.ErrUnchanged) {
+		fmt.Fprintf(e.stdout, "%s already holds this project (%d files, all identical); nothing written\n", dir, len(changes))
+		return nil
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "created %s (%d files; features: %s)\n", dir, len(changes), featureList(a.Features))
 	fmt.Fprintf(e.stdout, "next: cd %s && make check\n", shellquote.Join(dir))
 	if asked {
-		line := append([]string{"daemongen", "new", a.Name}, prompts.Flags(a)...)
-		fmt.Fprintf(e.stdout, "to do the same without prompts: %s\n", shellquote.Join(line...))
+		fmt.Fprintf(e.stdout, "to do the same without prompts: %s\n", newCommandLine(a, opts))
 	}
 	return nil
 }
@@ -129,7 +170,8 @@ func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
 // collectAnswers merges the answers file, NAME and the flags (in rising precedence) and reports
 // which of the required answers are still missing. On a terminal, settings nobody gave are asked
 // for too; elsewhere they take their defaults.
-func collectAnswers(cmd *cobra.Command, opts newOptions, args []string) (generator.Answers, prompts.Missing, error) {
+// With mayAsk, a missing NAME is left empty for the caller to ask.
+func collectAnswers(cmd *cobra.Command, opts newOptions, args []string, mayAsk bool) (generator.Answers, prompts.Missing, error) {
 	a := generator.Answers{Go: goVersion(), Settings: map[string]string{}}
 	fromFile := false
 	if opts.answersFile != "" {
@@ -150,10 +192,10 @@ func collectAnswers(cmd *cobra.Command, opts newOptions, args []string) (generat
 	switch {
 	case len(args) == 1:
 		a.Name = args[0]
-	case !fromFile:
+	case !fromFile && !mayAsk:
 		return a, prompts.Missing{}, usageErrorf("NAME is required: daemongen new NAME (see daemongen new --help)")
 	}
-	if err := generator.CheckName(a.Name); err != nil {
+	if err := generator.CheckName(a.Name); err != nil && a.Name != "" {
 		return a, prompts.Missing{}, err
 	}
 	flags := cmd.Flags()
@@ -167,7 +209,12 @@ func collectAnswers(cmd *cobra.Command, opts newOptions, args []string) (generat
 		}
 		a.Features = names
 	}
-	missing := prompts.Missing{Module: !fromFile && !flags.Changed("module"), Features: !fromFile && !flags.Changed("features"), Settings: map[string]bool{}}
+	// An answers file may lack answers (hand-written, or from an older daemongen): those are
+	// missing like flags not given, so --yes fills them and a terminal asks for them.
+	if a.Go == "" {
+		a.Go = goVersion()
+	}
+	missing := prompts.Missing{Module: a.Module == "", Features: a.Features == nil, Settings: map[string]bool{}}
 	for key, v := range opts.settings {
 		if flags.Changed(key) {
 			a.Settings[key] = *v
@@ -176,6 +223,18 @@ func collectAnswers(cmd *cobra.Command, opts newOptions, args []string) (generat
 		}
 	}
 	return a, missing, nil
+}
+
+// checkSettingFlags refuses a settings flag of a feature the project does not get: the value
+// would be dropped silently.
+func checkSettingFlags(cmd *cobra.Command, features []string) error {
+	for _, s := range generator.AllSettings() {
+		owner := generator.SettingOwner(s.Key)
+		if cmd.Flags().Changed(s.Key) && owner != "base" && !slices.Contains(features, owner) {
+			return usageErrorf("--%s configures %s, which is not among the features (%s); add %s to --features or drop the flag", s.Key, owner, featureList(features), owner)
+		}
+	}
+	return nil
 }
 
 // goVersion is the go directive for new projects: the running toolchain's major.minor release,

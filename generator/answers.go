@@ -2,6 +2,7 @@ package generator
 
 import (
 	"fmt"
+	"go/version"
 	"net"
 	"regexp"
 	"slices"
@@ -23,7 +24,23 @@ type Answers struct {
 
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,38}[a-z0-9]$`)
 
-var goVersionRE = regexp.MustCompile(`^1\.[0-9]+(\.[0-9]+)?$`)
+var goVersionRE = regexp.MustCompile(`^1\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?$`)
+
+// MinGo is the oldest go directive the templates build with: they use errors.AsType (Go 1.26),
+// and go vet rejects standard-library API newer than the go directive.
+const MinGo = "1.26"
+
+// reservedNames are path elements Go or Windows will not treat as ordinary directories:
+// "vendor" turns the packages below it into vendored ones ("use of vendored package not
+// allowed"), "testdata" hides the main package from ./..., and the rest are device names on
+// Windows, where a checkout of cmd/NAME would fail. Compared case-insensitively.
+var reservedNames = []string{"vendor", "testdata", "con", "prn", "aux", "nul",
+	"com0", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8", "com9",
+	"lpt0", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9"}
+
+func reserved(elem string) bool {
+	return slices.ContainsFunc(reservedNames, func(r string) bool { return strings.EqualFold(r, elem) })
+}
 
 // InvalidError reports an answer that cannot be used; Flag names the flag that sets it.
 type InvalidError struct {
@@ -41,6 +58,9 @@ func CheckName(name string) error {
 	if !nameRE.MatchString(name) || strings.Contains(name, "--") {
 		return &InvalidError{Flag: "NAME", Value: name, Why: "use 2-40 characters: lower-case letters, digits and single dashes, starting with a letter (e.g. " + suggestName(name) + ")"}
 	}
+	if reserved(name) {
+		return &InvalidError{Flag: "NAME", Value: name, Why: "Go or Windows reserves this name for a directory (cmd/" + name + " would not build or not be found by ./...); choose another, e.g. " + name + "d"}
+	}
 	return nil
 }
 
@@ -48,7 +68,14 @@ func CheckName(name string) error {
 func CheckModule(path string) error {
 	if err := module.CheckPath(path); err != nil {
 		why := strings.TrimPrefix(err.Error(), fmt.Sprintf("malformed module path %q: ", path))
-		return &InvalidError{Flag: "--module", Value: path, Why: why + "; try --module example.com/" + suggestName(path)}
+		return &InvalidError{Flag: "--module", Value: path, Why: oneLine(why) + "; try --module example.com/" + suggestName(path)}
+	}
+	for _, elem := range strings.Split(path, "/") {
+		// "testdata" is harmless in a module path (patterns match import paths, not
+		// directories), but "vendor" makes every import of the project's own packages fail.
+		if strings.EqualFold(elem, "vendor") {
+			return &InvalidError{Flag: "--module", Value: path, Why: "a \"vendor\" element makes Go treat the project's own packages as vendored (\"use of vendored package not allowed\"); choose another path"}
+		}
 	}
 	return nil
 }
@@ -87,8 +114,8 @@ func (a Answers) Validate() (Answers, error) {
 	if err := CheckModule(a.Module); err != nil {
 		return a, err
 	}
-	if !goVersionRE.MatchString(a.Go) {
-		return a, &InvalidError{Flag: "go version", Value: a.Go, Why: "want a Go release such as 1.26"}
+	if err := CheckGo(a.Go); err != nil {
+		return a, err
 	}
 	features, err := Resolve(a.Features)
 	if err != nil {
@@ -116,8 +143,30 @@ func (a Answers) Validate() (Answers, error) {
 		}
 		out.Settings[s.Key] = v
 	}
+	// Deployment files publish the admin port; port 0 (a free port chosen at start) cannot be
+	// published, so Docker's EXPOSE and the Kubernetes probes would point nowhere.
+	if out.Has("docker") || out.Has("k8s") {
+		if port, _ := out.Port("admin-addr"); port == "0" {
+			return a, &InvalidError{Flag: "--admin-addr", Value: out.Settings["admin-addr"], Why: "port 0 picks a random port, which the docker and k8s files cannot publish; choose a fixed port such as :8081"}
+		}
+	}
 	return out, nil
 }
+
+// CheckGo reports whether v can be the go directive of a generated project: a Go release
+// no older than MinGo.
+func CheckGo(v string) error {
+	if !goVersionRE.MatchString(v) {
+		return &InvalidError{Flag: "go version", Value: v, Why: "want a Go release such as " + MinGo}
+	}
+	if version.Compare("go"+v, "go"+MinGo) < 0 {
+		return &InvalidError{Flag: "go version", Value: v, Why: "the generated code needs Go " + MinGo + " or newer; use " + MinGo}
+	}
+	return nil
+}
+
+// oneLine keeps a wrapped error to one line, so every refusal is one line on the terminal.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // Has reports whether feature is enabled; templates use it only for their own feature's
 // settings, never to branch on another feature (that would break `add`).

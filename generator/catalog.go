@@ -13,7 +13,8 @@ import (
 // templates/features/<Name>; everything else about it is declared here.
 type Feature struct {
 	Name      string    // lower case; the --features value and the template directory name
-	Summary   string    // one line, shown by prompts, --help and `daemongen features`
+	Label     string    // a few words for lists that must fit an 80-column terminal (prompts, completion)
+	Summary   string    // one line, shown by `daemongen features` and the prompt's "?" help
 	Default   bool      // enabled by --yes when --features is not given
 	Requires  []string  // features enabled together with this one
 	Conflicts []string  // features that cannot be enabled with this one
@@ -25,7 +26,7 @@ type Feature struct {
 // ({{ .Get "key" }}), so the three cannot drift apart.
 type Setting struct {
 	Key     string             // flag name and Answers.Settings key, e.g. "shutdown-timeout"
-	Prompt  string             // the question as shown on a terminal
+	Prompt  string             // the question as shown on a terminal; short, so it fits 80 columns
 	Help    string             // why it matters; shown by the prompt's "?" and by --help
 	Default string             // used with --yes, offered in prompts
 	Check   func(string) error // nil means any value
@@ -35,8 +36,8 @@ type Setting struct {
 var BaseSettings = []Setting{
 	{
 		Key:     "shutdown-timeout",
-		Prompt:  "Shutdown budget (default for the daemon's --shutdown-timeout)",
-		Help:    "How long a graceful stop may take before the daemon gives up and exits 74. Keep it below your supervisor's kill timeout (systemd TimeoutStopSec, Kubernetes terminationGracePeriodSeconds) minus 5s.",
+		Prompt:  "Shutdown budget",
+		Help:    "Default for the daemon's --shutdown-timeout: how long a graceful stop may take before the daemon gives up and exits 74. Keep it below your supervisor's kill timeout (systemd TimeoutStopSec, Kubernetes terminationGracePeriodSeconds) minus 5s.",
 		Default: "25s",
 		Check:   checkDuration(time.Second, 10*time.Minute),
 	},
@@ -47,35 +48,41 @@ var BaseSettings = []Setting{
 var Catalog = []Feature{
 	{
 		Name:     "batch",
+		Label:    "batched reporter, final flush on stop",
 		Summary:  "batched reporter: bounded queue, export on size or interval, retries with backoff, counted drops, a final flush that drains everything within the deadline",
 		Default:  true,
 		Requires: []string{"signals"}, // without signal handling, SIGTERM kills the process before the final flush
 	},
 	{
 		Name:     "docker",
+		Label:    "Dockerfile, .dockerignore, compose",
 		Summary:  "multi-stage Dockerfile (static, distroless, non-root, exec-form entrypoint, STOPSIGNAL, HEALTHCHECK via a healthcheck subcommand), .dockerignore, compose.yaml",
 		Requires: []string{"health", "signals"}, // HEALTHCHECK asks /readyz; docker stop sends SIGTERM
 	},
 	{
 		Name:    "health",
+		Label:   "/livez /readyz admin endpoints",
 		Summary: "admin HTTP listener with /livez (loop progress), /readyz (503 as soon as shutdown starts), /startupz, /healthz; verbose, exclude and health+json formats",
 		Default: true,
 		Settings: []Setting{{
 			Key:     "admin-addr",
-			Prompt:  "Admin listener address (default for the daemon's --admin-addr)",
-			Help:    "Where the health probes listen. The loopback default exposes nothing; deployment files set :8081 so the orchestrator can reach it.",
+			Prompt:  "Admin listener address",
+			Help:    "Default for the daemon's --admin-addr: where the health probes listen. The loopback default exposes nothing; deployment files set :8081 so the orchestrator can reach it.",
 			Default: "127.0.0.1:8081",
 			Check:   checkListenAddr,
 		}},
 	},
 	{
 		Name:     "k8s",
+		Label:    "Kubernetes Deployment and PDB",
 		Summary:  "Kubernetes Deployment (probes on the admin port, preStop, grace period that fits the shutdown budget, restricted securityContext, GOMEMLIMIT) and PodDisruptionBudget",
 		Requires: []string{"health", "signals"}, // the probes need the endpoints; the kubelet stops pods with SIGTERM
+		Settings: []Setting{memoryLimit},
 	},
 	{
 		Name:    "lock",
-		Summary: "single-instance guard on flock(2): second copy exits 75 naming the holder, no stale lock after kill -9, --lock-wait; guard.Value for panic-safe shared state",
+		Label:   "single-instance flock guard",
+		Summary: "single-instance guard on flock(2): second copy exits 75 naming the holder, no stale lock after kill -9, --lock-wait",
 		Default: true,
 	},
 	{
@@ -86,26 +93,30 @@ var Catalog = []Feature{
 		Modules:  []string{"github.com/prometheus/client_golang v1.25.0", "github.com/prometheus/client_model v0.6.3"},
 		Settings: []Setting{{
 			Key:     "slo-target",
-			Prompt:  "Delivery SLO target in percent over 30 days (used by the alerting rules)",
-			Help:    "The fraction of enqueued events that must be exported rather than dropped. 99.9 allows 0.1% of events to be dropped in 30 days; the burn-rate alerts page when that budget would be gone in about two days.",
+			Prompt:  "Delivery SLO target (%)",
+			Help:    "Default 99.9, over 30 days; used by the alerting rules in deploy/prometheus. The fraction of enqueued events that must be exported rather than dropped. 99.9 allows 0.1% of events to be dropped in 30 days; the burn-rate alerts page when that budget would be gone in about two days.",
 			Default: "99.9",
 			Check:   checkPercent,
 		}},
 	},
 	{
 		Name:    "recovery",
+		Label:   "panic recovery and restart",
 		Summary: "supervised worker: panics recovered with the stack and restarted, decaying failure count, jittered backoff, exit 70 when restarting does not help",
 		Default: true,
 	},
 	{
 		Name:    "signals",
+		Label:   "graceful stop, SIGHUP reload",
 		Summary: "SIGINT/SIGTERM graceful shutdown within one deadline, second signal forces exit, SIGHUP validated reload",
 		Default: true,
 	},
 	{
 		Name:     "systemd",
+		Label:    "Type=notify unit with watchdog",
 		Summary:  "hardened Type=notify unit; the daemon sends READY/STOPPING/RELOADING itself and pings the watchdog only while its loops make progress",
 		Requires: []string{"health", "signals"}, // the watchdog follows the health heartbeats; reload needs SIGHUP
+		Settings: []Setting{memoryLimit},
 	},
 }
 
@@ -250,15 +261,34 @@ func Combinations() [][]string {
 }
 
 // Settings returns the questions asked for a feature set: base settings first, then each
-// feature's, in catalog order.
+// feature's, in catalog order. A setting two features share (memory-limit) is listed once.
 func Settings(features []string) []Setting {
 	out := slices.Clone(BaseSettings)
 	for _, f := range Catalog {
-		if slices.Contains(features, f.Name) {
-			out = append(out, f.Settings...)
+		if !slices.Contains(features, f.Name) {
+			continue
+		}
+		for _, s := range f.Settings {
+			if !slices.ContainsFunc(out, func(o Setting) bool { return o.Key == s.Key }) {
+				out = append(out, s)
+			}
 		}
 	}
 	return out
+}
+
+// SettingOwner returns the feature that declares the setting key, or "base" for the base
+// settings, or "" for an unknown key.
+func SettingOwner(key string) string {
+	if slices.ContainsFunc(BaseSettings, func(s Setting) bool { return s.Key == key }) {
+		return "base"
+	}
+	for _, f := range Catalog {
+		if slices.ContainsFunc(f.Settings, func(s Setting) bool { return s.Key == key }) {
+			return f.Name
+		}
+	}
+	return ""
 }
 
 // AllSettings returns every setting of the base and of every feature; the CLI registers one
@@ -278,14 +308,21 @@ func checkDuration(minimum, maximum time.Duration) func(string) error {
 	}
 }
 
-// checkListenAddr accepts host:port with a numeric port (0 picks a free one).
+// checkListenAddr accepts host:port where host is empty, an IP address or a DNS name and port
+// is a number from 0 to 65535 written plainly (0 picks a free one). The value lands in Go
+// string literals, Markdown code spans, Dockerfiles and YAML, so anything that could need
+// escaping in one of them (quotes, backslashes, spaces, zone IDs) is refused rather than
+// escaped differently for each.
 func checkListenAddr(s string) error {
-	_, port, err := net.SplitHostPort(s)
-	if err != nil {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || strings.ContainsAny(s, " \t\r\n\"'`\\") {
 		return fmt.Errorf("%q is not host:port; use a value like 127.0.0.1:8081 or :8081", s)
 	}
-	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 || strconv.Itoa(n) != port {
+		return fmt.Errorf("port %q is not a number from 0 to 65535 (digits only, no leading zero)", port)
+	}
+	if host != "" && net.ParseIP(host) == nil && !isDNSName(host) {
+		return fmt.Errorf("host %q is neither an IP address nor a host name; use a value like 127.0.0.1:8081 or :8081", host)
 	}
 	return nil
 }
@@ -300,6 +337,24 @@ func checkPercent(s string) error {
 		return fmt.Errorf("%s is out of range; use a value from 95 to below 100 (below 95 a fast burn cannot be told from an outage; 100%% leaves no error budget)", s)
 	}
 	return nil
+}
+
+// isDNSName reports whether s is a host name of RFC 1123 labels: letters, digits and inner dashes.
+func isDNSName(s string) bool {
+	if len(s) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // closest returns the candidate within edit distance 2 of name, or "".

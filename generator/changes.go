@@ -6,6 +6,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"strings"
 
 	"github.com/rogpeppe/go-internal/diff"
 )
@@ -38,7 +42,13 @@ const ManifestName = ".daemongen.json"
 
 // ManifestSchema is bumped on any incompatible change to the manifest; older daemongen
 // versions refuse manifests with a newer schema instead of guessing.
-const ManifestSchema = 1
+//
+// Schema 2 (schema 1 recorded the hash of what add wrote, its merge with the user's edits, so
+// an edited file looked pristine after the next add): Files holds the hash of the pristine
+// render, what daemongen generates for the recorded answers. A schema-1 manifest is migrated
+// by the next add: every file that add touches gets its pristine hash, and generated files
+// the manifest lacks (left out by an interrupted add) are filled in.
+const ManifestSchema = 2
 
 // Manifest is stored as .daemongen.json in every generated project. It is also a valid
 // --answers file: `daemongen new --answers .daemongen.json` reproduces the project.
@@ -46,7 +56,7 @@ type Manifest struct {
 	Schema    int               `json:"schema"`
 	Generator string            `json:"generator"` // daemongen version that last wrote the project
 	Answers   Answers           `json:"answers"`
-	Files     map[string]string `json:"files,omitempty"` // path → sha256 of the content as generated
+	Files     map[string]string `json:"files,omitempty"` // path → sha256 of the pristine render for Answers
 }
 
 // Encode returns the manifest as indented JSON with a final newline.
@@ -58,7 +68,8 @@ func (m Manifest) Encode() ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// DecodeManifest parses a manifest or answers file, refusing schemas it does not know.
+// DecodeManifest parses a manifest or answers file strictly: one JSON document, no unknown
+// keys, a schema this daemongen knows, and file paths that stay inside the project.
 func DecodeManifest(name string, data []byte) (Manifest, error) {
 	var m Manifest
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -66,13 +77,88 @@ func DecodeManifest(name string, data []byte) (Manifest, error) {
 	if err := dec.Decode(&m); err != nil {
 		return m, fmt.Errorf("%s: not a daemongen manifest: %w", name, err)
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return m, fmt.Errorf("%s: not a daemongen manifest: something follows the JSON document (offset %d)", name, dec.InputOffset())
+	}
 	switch {
 	case m.Schema == 0:
 		return m, fmt.Errorf("%s: no \"schema\" field; is this a .daemongen.json file?", name)
+	case m.Schema < 0:
+		return m, fmt.Errorf("%s: schema %d is not a daemongen schema (1 to %d)", name, m.Schema, ManifestSchema)
 	case m.Schema > ManifestSchema:
 		return m, fmt.Errorf("%s: schema %d is newer than this daemongen understands (%d); upgrade daemongen", name, m.Schema, ManifestSchema)
 	}
+	for p := range m.Files {
+		if !ValidPath(p) {
+			return m, fmt.Errorf("%s: file %q is not a path inside the project", name, p)
+		}
+	}
 	return m, nil
+}
+
+// ValidPath reports whether p is a clean, slash-separated path inside the project: no "..",
+// no leading slash, no backslash or drive letter, not the manifest itself.
+func ValidPath(p string) bool {
+	return fs.ValidPath(p) && p != "." && p != ManifestName && !strings.ContainsAny(p, "\\:")
+}
+
+// manifest returns the manifest of a render on top of prev. A file the render touched gets
+// the hash of the pristine render (the whole project rendered afresh for the answers), so an
+// edit of the user's stays visible to status after any number of adds; except that a file
+// the user had not edited (its hash still matched) gets the hash of what is written, which
+// is the same when prev was written by this daemongen and keeps an unedited file unedited
+// when it was written by an older one. Files the render did not touch keep their hash.
+func (r *renderer) manifest(prev Manifest, generatorVersion string) (Manifest, error) {
+	m := Manifest{Schema: ManifestSchema, Generator: generatorVersion, Answers: r.data, Files: map[string]string{}}
+	maps.Copy(m.Files, prev.Files)
+	var pristine map[string][]byte
+	render := func() error {
+		if pristine != nil {
+			return nil
+		}
+		units := append([]string{"base"}, r.data.Features...)
+		cs, err := Render(r.tmpl, emptyFS{}, r.data, units, Manifest{}, generatorVersion)
+		if err != nil {
+			return fmt.Errorf("rendering the pristine project: %w", err)
+		}
+		pristine = map[string][]byte{}
+		for _, c := range cs {
+			pristine[c.Path] = c.New
+		}
+		return nil
+	}
+	for p, content := range r.current {
+		old, existed := r.old[p]
+		switch h, known := prev.Files[p]; {
+		case !existed && !known, known && existed && h == hash(old):
+			m.Files[p] = hash(content)
+		default:
+			if err := render(); err != nil {
+				return m, err
+			}
+			if pc, ok := pristine[p]; ok {
+				m.Files[p] = hash(pc)
+			}
+		}
+	}
+	if prev.Schema == 1 { // migrate: fill the hashes an interrupted schema-1 add left out
+		if err := render(); err != nil {
+			return m, err
+		}
+		for p, pc := range pristine {
+			if _, ok := m.Files[p]; !ok && p != ManifestName {
+				m.Files[p] = hash(pc)
+			}
+		}
+	}
+	return m, nil
+}
+
+// emptyFS is the tree a pristine render starts from.
+type emptyFS struct{}
+
+func (emptyFS) Open(name string) (fs.File, error) {
+	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 }
 
 func hash(b []byte) string {

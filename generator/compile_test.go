@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -27,33 +26,12 @@ func TestEveryCombinationBuilds(t *testing.T) {
 	t.Logf("go vet: %d combinations in %s", len(combos), time.Since(start).Round(time.Millisecond))
 }
 
-// covering returns the feature sets whose generated projects are built, linted and tested in
-// full: none, each feature alone, the defaults and everything. Every set is type-checked by
-// TestEveryCombinationBuilds; these also get staticcheck, the chaos build and go test -race,
-// which would take too long for all of them.
-func covering() [][]string {
-	sets := [][]string{{}, generator.DefaultFeatures(), generator.AllFeatures()}
-	for _, f := range generator.Catalog {
-		resolved, _ := generator.Resolve([]string{f.Name})
-		sets = append(sets, resolved)
-	}
-	var out [][]string
-	seen := map[string]bool{}
-	for _, set := range sets {
-		if key := strings.Join(set, ","); !seen[key] {
-			seen[key] = true
-			out = append(out, set)
-		}
-	}
-	return out
-}
-
 // TestGeneratedTestsPassWithRace lints the covering set with staticcheck (and vets its chaos
 // build), then runs each project's own tests with -race.
 func TestGeneratedTestsPassWithRace(t *testing.T) {
 	projecttest.RequireGo(t)
 	root := t.TempDir()
-	sets := covering()
+	sets := projecttest.Covering()
 	name := func(i int) string { return fmt.Sprintf("r%02d", i) }
 	patterns := projecttest.Workspace(t, root, sets, name)
 	workspace := func(tool string, args ...string) *exec.Cmd { return projecttest.WorkspaceCmd(root, tool, args...) }
@@ -73,11 +51,7 @@ func TestGeneratedTestsPassWithRace(t *testing.T) {
 		t.Log("staticcheck not on PATH; skipping it (go install honnef.co/go/tools/cmd/staticcheck@v0.8.2)")
 	}
 	for i, set := range sets {
-		label := strings.Join(set, ",")
-		if label == "" {
-			label = "none"
-		}
-		t.Run(label, func(t *testing.T) {
+		t.Run(projecttest.Label(set), func(t *testing.T) {
 			dir := filepath.Join(root, name(i))
 			projecttest.Go(t, dir, "build", "./...")
 			projecttest.Go(t, dir, "test", "-race", "-count=1", "./...")

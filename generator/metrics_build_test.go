@@ -29,7 +29,7 @@ import (
 func TestGeneratedModulesAreTidyAndVerified(t *testing.T) {
 	projecttest.RequireGo(t)
 	root := t.TempDir()
-	for i, set := range covering() {
+	for i, set := range projecttest.Covering() {
 		if !slices.Contains(set, "metrics") {
 			continue
 		}

@@ -36,7 +36,7 @@ type MarkerError struct {
 }
 
 func (e *MarkerError) Error() string {
-	return fmt.Sprintf("%s has no %q line; put the marker back where it was, or paste this by hand:\n%s", e.Path, e.Marker, indent(e.Fragment, "\t"))
+	return fmt.Sprintf("%s has no %q line, where this goes; put the marker line back where it stood and run again, or paste these lines by hand where the marker stood and run again (add recognises them; later features need the marker):\n%s", e.Path, e.Marker, indent(e.Fragment, "\t"))
 }
 
 // Render applies units (usually "base" followed by features) on top of tree and returns every
@@ -77,12 +77,9 @@ func Render(tmpl, tree fs.FS, a Answers, units []string, prev Manifest, generato
 	}
 	slices.SortFunc(changes, func(x, y Change) int { return strings.Compare(x.Path, y.Path) })
 
-	m := Manifest{Schema: ManifestSchema, Generator: generatorVersion, Answers: a, Files: map[string]string{}}
-	for p, h := range prev.Files {
-		m.Files[p] = h
-	}
-	for _, c := range changes {
-		m.Files[c.Path] = hash(c.New)
+	m, err := r.manifest(prev, generatorVersion)
+	if err != nil {
+		return nil, err
 	}
 	enc, err := m.Encode()
 	if err != nil {
@@ -365,11 +362,13 @@ func Insert(content []byte, marker, fragment string, later ...string) ([]byte, e
 	lines := strings.SplitAfter(string(content), "\n")
 	at := slices.IndexFunc(lines, func(l string) bool { return isMarkerLine(l, marker) })
 	frag := splitFragment(fragment)
-	if at < 0 {
-		return nil, &MarkerError{Marker: marker, Fragment: strings.Join(frag, "\n")}
-	}
+	// Already there (an add repeated, or pasted by hand as MarkerError suggests): done, with
+	// or without the marker.
 	if findRun(lines, frag) >= 0 {
 		return content, nil
+	}
+	if at < 0 {
+		return nil, &MarkerError{Marker: marker, Fragment: strings.Join(frag, "\n")}
 	}
 	ind := lines[at][:len(lines[at])-len(strings.TrimLeft(lines[at], " \t"))]
 	pos := at
@@ -378,12 +377,16 @@ func Insert(content []byte, marker, fragment string, later ...string) ([]byte, e
 			pos = i
 		}
 	}
+	eol := "\n"
+	if strings.HasSuffix(lines[at], "\r\n") {
+		eol = "\r\n" // a file kept with CRLF line endings gets CRLF lines
+	}
 	add := make([]string, len(frag))
 	for i, l := range frag {
 		if strings.TrimSpace(l) == "" {
-			add[i] = "\n"
+			add[i] = eol
 		} else {
-			add[i] = ind + l + "\n"
+			add[i] = ind + l + eol
 		}
 	}
 	out := slices.Concat(lines[:pos], add, lines[pos:])

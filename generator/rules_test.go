@@ -27,7 +27,7 @@ func TestPrometheusRulesPassPromtool(t *testing.T) {
 	}
 	root := t.TempDir()
 	n := 0
-	for _, set := range covering() {
+	for _, set := range projecttest.Covering() {
 		if !slices.Contains(set, "metrics") {
 			continue
 		}

@@ -12,12 +12,21 @@ import (
 	"github.com/daemongen/daemongen/generator"
 )
 
-// ErrInterrupted means the user pressed Ctrl-C at a prompt.
+// ErrInterrupted means the user pressed Ctrl-C or Ctrl-D at a prompt.
 var ErrInterrupted = errors.New("interrupted")
 
 // Option is one choice of a multi-select question.
 type Option struct {
-	Value, Description string
+	Value       string
+	Description string   // a few words: the list must fit an 80-column terminal
+	Help        string   // the long explanation, shown on "?" for the option under the cursor
+	ImpliedBy   []string // options that, when chosen, enable this one too
+}
+
+// Notifier is implemented by prompters that can show a line between questions; Ask uses it to
+// announce features a choice implied, before it asks their settings.
+type Notifier interface {
+	Note(message string)
 }
 
 // Prompter draws questions. Implementations re-ask, showing the reason, until validate accepts
@@ -46,15 +55,7 @@ func Ask(p Prompter, a *generator.Answers, m Missing) error {
 		a.Module = v
 	}
 	if m.Features {
-		var opts []Option
-		for _, f := range generator.Catalog {
-			desc := f.Summary
-			if len(f.Requires) > 0 {
-				desc += fmt.Sprintf(" (requires %v)", f.Requires)
-			}
-			opts = append(opts, Option{Value: f.Name, Description: desc})
-		}
-		v, err := p.MultiSelect("Features", "Space toggles, Enter accepts. Required features are added automatically.", opts, generator.DefaultFeatures())
+		v, err := p.MultiSelect("Features", "Space toggles, Enter accepts; features others require are added.", FeatureOptions(), generator.DefaultFeatures())
 		if err != nil {
 			return err
 		}
@@ -63,6 +64,11 @@ func Ask(p Prompter, a *generator.Answers, m Missing) error {
 	features, err := generator.Resolve(a.Features)
 	if err != nil {
 		return err
+	}
+	if n, ok := p.(Notifier); ok && m.Features {
+		for _, line := range Implied(a.Features, features) {
+			n.Note(line)
+		}
 	}
 	for _, s := range generator.Settings(features) {
 		if !m.Settings[s.Key] {
@@ -78,6 +84,55 @@ func Ask(p Prompter, a *generator.Answers, m Missing) error {
 		a.Settings[s.Key] = v
 	}
 	return nil
+}
+
+// AskName asks for the project name; check is called on every answer (the name's syntax and
+// whether its directory is free), so a taken name is reported before any other question.
+func AskName(p Prompter, check func(string) error) (string, error) {
+	return p.Input("Project name", "Names the directory, the binary and the environment-variable prefix: 2-40 lower-case letters, digits and dashes.", "", check)
+}
+
+// FeatureOptions lists the catalog as options: short labels for the list, the summary for "?",
+// and which features imply each one.
+func FeatureOptions() []Option {
+	opts := make([]Option, 0, len(generator.Catalog))
+	for _, f := range generator.Catalog {
+		opts = append(opts, Option{Value: f.Name, Description: f.Label, Help: f.Summary, ImpliedBy: impliedBy(f.Name)})
+	}
+	return opts
+}
+
+// impliedBy returns the features whose resolved set contains name, in catalog order.
+func impliedBy(name string) []string {
+	var out []string
+	for _, f := range generator.Catalog {
+		if f.Name == name {
+			continue
+		}
+		if set, err := generator.Resolve([]string{f.Name}); err == nil && slices.Contains(set, name) {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}
+
+// Implied returns one line per feature in resolved that requested did not name, saying which
+// requested features need it, e.g. "also adding signals (required by batch)".
+func Implied(requested, resolved []string) []string {
+	var out []string
+	for _, f := range resolved {
+		if slices.Contains(requested, f) {
+			continue
+		}
+		var by []string
+		for _, r := range requested {
+			if slices.Contains(impliedBy(f), r) {
+				by = append(by, r)
+			}
+		}
+		out = append(out, fmt.Sprintf("also adding %s (required by %s)", f, strings.Join(by, ", ")))
+	}
+	return out
 }
 
 // Flags returns the command-line flags that reproduce a, for printing after an interactive run

@@ -3,6 +3,7 @@ package prompts
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/daemongen/daemongen/generator"
@@ -97,5 +98,28 @@ func TestFlagsReproduceAnswers(t *testing.T) {
 	}
 	if got := Flags(generator.Answers{Module: "m"}); got[3] != "none" {
 		t.Fatalf("no features → %q, want none", got[3])
+	}
+}
+
+// TestFeatureLinesFitEightyColumns checks the widest line the feature list can draw: the
+// pty test sees one set of choices, this sees them all.
+func TestFeatureLinesFitEightyColumns(t *testing.T) {
+	const prefix = len("> [x]  ")
+	for _, o := range FeatureOptions() {
+		widest := len(o.Value) + len(" - "+o.Description)
+		if len(o.ImpliedBy) > 0 {
+			widest = max(widest, len(o.Value)+len(" (required by "+strings.Join(o.ImpliedBy, ", ")+")"))
+		}
+		if o.Description == "" || o.Help == "" || prefix+widest > 79 {
+			t.Errorf("option %s: %d columns, label %q, help %q", o.Value, prefix+widest, o.Description, o.Help)
+		}
+	}
+}
+
+func TestImplied(t *testing.T) {
+	got := Implied([]string{"batch", "docker"}, []string{"batch", "docker", "health", "signals"})
+	want := []string{"also adding health (required by docker)", "also adding signals (required by batch, docker)"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("Implied = %q, want %q", got, want)
 	}
 }

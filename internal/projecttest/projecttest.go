@@ -3,6 +3,7 @@
 package projecttest
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing/fstest"
 
 	"github.com/daemongen/daemongen/generator"
+	"github.com/daemongen/daemongen/project"
 	"github.com/daemongen/daemongen/templates"
 )
 
@@ -28,6 +30,35 @@ func Answers(t testing.TB, name string, features ...string) generator.Answers {
 	return a
 }
 
+// Covering returns the feature sets whose generated projects are built, linted and tested in
+// full: none, each feature alone (with what it requires), the defaults and everything. Every
+// set is type-checked by generator's TestEveryCombinationBuilds; these also get staticcheck,
+// the chaos build, go test -race and their own e2e tests, which would take too long for all.
+func Covering() [][]string {
+	sets := [][]string{{}, generator.DefaultFeatures(), generator.AllFeatures()}
+	for _, f := range generator.Catalog {
+		resolved, _ := generator.Resolve([]string{f.Name})
+		sets = append(sets, resolved)
+	}
+	var out [][]string
+	seen := map[string]bool{}
+	for _, set := range sets {
+		if key := strings.Join(set, ","); !seen[key] {
+			seen[key] = true
+			out = append(out, set)
+		}
+	}
+	return out
+}
+
+// Label names a feature set in test names: "batch,signals", or "none".
+func Label(set []string) string {
+	if len(set) == 0 {
+		return "none"
+	}
+	return strings.Join(set, ",")
+}
+
 // Write renders a into dir/<a.Name> and returns the project directory.
 func Write(t testing.TB, dir string, a generator.Answers) string {
 	t.Helper()
@@ -36,7 +67,7 @@ func Write(t testing.TB, dir string, a generator.Answers) string {
 		t.Fatal(err)
 	}
 	root := filepath.Join(dir, a.Name)
-	if err := generator.WriteNew(root, cs, false); err != nil {
+	if err := project.WriteNew(context.Background(), root, cs, false, nil); err != nil {
 		t.Fatal(err)
 	}
 	return root

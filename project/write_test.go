@@ -1,21 +1,25 @@
-package generator
+package project
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/daemongen/daemongen/generator"
 )
 
-func sample() Changes {
-	return Changes{{Path: "a.txt", New: []byte("a\n")}, {Path: "dir/b.txt", New: []byte("b\n")}}
+func sample() generator.Changes {
+	return generator.Changes{{Path: "a.txt", New: []byte("a\n")}, {Path: "dir/b.txt", New: []byte("b\n")}}
 }
 
 func readTree(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil || d.IsDir() || d.Name() == LockName {
 			return err
 		}
 		b, err := os.ReadFile(p)
@@ -32,7 +36,7 @@ func readTree(t *testing.T, dir string) map[string]string {
 func TestWriteNewCreatesTreeAndLeavesNoTemp(t *testing.T) {
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "proj")
-	if err := WriteNew(dir, sample(), false); err != nil {
+	if err := WriteNew(context.Background(), dir, sample(), false, nil); err != nil {
 		t.Fatal(err)
 	}
 	got := readTree(t, dir)
@@ -49,7 +53,7 @@ func TestWriteNewCreatesTreeAndLeavesNoTemp(t *testing.T) {
 
 func TestWriteNewIntoEmptyDirectory(t *testing.T) {
 	dir := t.TempDir()
-	if err := WriteNew(dir, sample(), false); err != nil {
+	if err := WriteNew(context.Background(), dir, sample(), false, nil); err != nil {
 		t.Fatal(err)
 	}
 	if len(readTree(t, dir)) != 2 {
@@ -60,7 +64,7 @@ func TestWriteNewIntoEmptyDirectory(t *testing.T) {
 func TestWriteNewRefusesNonEmpty(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "mine.txt"), []byte("keep\n"), 0o644)
-	err := WriteNew(dir, sample(), false)
+	err := WriteNew(context.Background(), dir, sample(), false, nil)
 	if !errors.Is(err, ErrNotEmpty) {
 		t.Fatalf("err = %v, want ErrNotEmpty", err)
 	}
@@ -73,7 +77,7 @@ func TestWriteNewForceAddsButNeverOverwrites(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "mine.txt"), []byte("keep\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("a\n"), 0o644) // identical: fine
-	if err := WriteNew(dir, sample(), true); err != nil {
+	if err := WriteNew(context.Background(), dir, sample(), true, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := readTree(t, dir); len(got) != 3 || got["mine.txt"] != "keep\n" || got["dir/b.txt"] != "b\n" {
@@ -82,7 +86,7 @@ func TestWriteNewForceAddsButNeverOverwrites(t *testing.T) {
 
 	dir = t.TempDir()
 	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("user edit\n"), 0o644)
-	err := WriteNew(dir, sample(), true)
+	err := WriteNew(context.Background(), dir, sample(), true, nil)
 	var ee *ExistingFilesError
 	if !errors.As(err, &ee) || len(ee.Paths) != 1 || ee.Paths[0] != "a.txt" {
 		t.Fatalf("err = %v, want ExistingFilesError naming a.txt", err)
@@ -95,8 +99,8 @@ func TestWriteNewForceAddsButNeverOverwrites(t *testing.T) {
 func TestWriteNewFailureLeavesNothing(t *testing.T) {
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "proj")
-	bad := Changes{{Path: "a.txt", New: []byte("a\n")}, {Path: "a.txt/b.txt", New: []byte("b\n")}} // a.txt cannot be a directory too
-	if err := WriteNew(dir, bad, false); err == nil {
+	bad := generator.Changes{{Path: "a.txt", New: []byte("a\n")}, {Path: "a.txt/b.txt", New: []byte("b\n")}} // a.txt cannot be a directory too
+	if err := WriteNew(context.Background(), dir, bad, false, nil); err == nil {
 		t.Fatal("WriteNew succeeded with an impossible tree")
 	}
 	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
@@ -107,16 +111,16 @@ func TestWriteNewFailureLeavesNothing(t *testing.T) {
 func TestWriteChangesAppliesAndChecksOldContent(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "shared.txt"), []byte("v1\n"), 0o644)
-	cs := Changes{
-		{Path: ManifestName, New: []byte("{}\n")},
+	cs := generator.Changes{
+		{Path: generator.ManifestName, New: []byte("{}\n")},
 		{Path: "new/owned.txt", New: []byte("mine\n")},
 		{Path: "shared.txt", Old: []byte("v1\n"), New: []byte("v2\n")},
 	}
-	if err := WriteChanges(dir, cs); err != nil {
+	if err := Apply(dir, cs); err != nil {
 		t.Fatal(err)
 	}
 	got := readTree(t, dir)
-	if got["shared.txt"] != "v2\n" || got["new/owned.txt"] != "mine\n" || got[ManifestName] != "{}\n" || len(got) != 3 {
+	if got["shared.txt"] != "v2\n" || got["new/owned.txt"] != "mine\n" || got[generator.ManifestName] != "{}\n" || len(got) != 3 {
 		t.Fatalf("tree = %v", got)
 	}
 }
@@ -125,11 +129,11 @@ func TestWriteChangesAppliesAndChecksOldContent(t *testing.T) {
 func TestWriteChangesRefusesConcurrentEdit(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "shared.txt"), []byte("edited meanwhile\n"), 0o644)
-	cs := Changes{
+	cs := generator.Changes{
 		{Path: "a-new.txt", New: []byte("x\n")},
 		{Path: "shared.txt", Old: []byte("v1\n"), New: []byte("v2\n")},
 	}
-	err := WriteChanges(dir, cs)
+	err := Apply(dir, cs)
 	var ce *ChangedError
 	if !errors.As(err, &ce) || ce.Path != "shared.txt" {
 		t.Fatalf("err = %v, want ChangedError for shared.txt", err)
@@ -139,7 +143,7 @@ func TestWriteChangesRefusesConcurrentEdit(t *testing.T) {
 	}
 	// A file that appeared where add meant to create one is refused the same way.
 	os.WriteFile(filepath.Join(dir, "a-new.txt"), []byte("user's\n"), 0o644)
-	if err := WriteChanges(dir, Changes{{Path: "a-new.txt", New: []byte("x\n")}}); !errors.As(err, &ce) {
+	if err := Apply(dir, generator.Changes{{Path: "a-new.txt", New: []byte("x\n")}}); !errors.As(err, &ce) {
 		t.Fatalf("err = %v, want ChangedError", err)
 	}
 }
@@ -148,20 +152,22 @@ func TestWriteChangesRefusesConcurrentEdit(t *testing.T) {
 func TestWriteChangesRestoresOnFailure(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("old a\n"), 0o644)
-	cs := Changes{
-		{Path: ManifestName, New: []byte("{}\n")},
+	cs := generator.Changes{
+		{Path: generator.ManifestName, New: []byte("{}\n")},
 		{Path: "a.txt", Old: []byte("old a\n"), New: []byte("new a\n")},
 		{Path: "b.txt", New: []byte("b\n")},
 	}
-	calls := 0
-	renameFile = func(from, to string) error {
-		if calls++; calls == 3 { // a.txt and b.txt are in place; the manifest fails
-			return errors.New("disk full")
+	renames := 0
+	StepHook = func(step string) error {
+		if strings.HasPrefix(step, "rename ") || strings.HasPrefix(step, "link ") {
+			if renames++; renames == 3 { // a.txt and b.txt are in place; the manifest fails
+				return errors.New("disk full")
+			}
 		}
-		return os.Rename(from, to)
+		return nil
 	}
-	defer func() { renameFile = os.Rename }()
-	if err := WriteChanges(dir, cs); err == nil {
+	defer func() { StepHook = nil }()
+	if err := Apply(dir, cs); err == nil {
 		t.Fatal("WriteChanges reported success")
 	}
 	got := readTree(t, dir)

@@ -1,0 +1,104 @@
+package project
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// LockName is the lock file beside the manifest. It is never deleted: deleting a flock(2) file
+// lets a third run lock a new inode while the second still holds the old one.
+const LockName = ".daemongen.lock"
+
+// DefaultWait is how long a command waits for another daemongen run on the same project
+// before giving up. Adding a feature takes well under a second.
+const DefaultWait = 10 * time.Second
+
+// BusyError reports a project another daemongen run kept locked for longer than the wait.
+type BusyError struct {
+	Dir    string
+	Holder string // "pid N" as written by the holder, or ""
+	Waited time.Duration
+}
+
+func (e *BusyError) Error() string {
+	who := "another daemongen run"
+	if e.Holder != "" {
+		who += " (" + e.Holder + ")"
+	}
+	return fmt.Sprintf("%s is changing %s; gave up after waiting %s: run the command again when it has finished (lock: %s)",
+		who, e.Dir, e.Waited, filepath.Join(e.Dir, LockName))
+}
+
+// Lock is an exclusive lock on a project, held until Unlock.
+type Lock struct{ f *os.File }
+
+// Acquire takes the exclusive lock on the project in dir, waiting up to wait for another
+// holder, or until ctx is done; waiting is announced through notify (called at most once). The
+// kernel releases the lock when the process dies, so a crashed run never leaves it locked.
+func Acquire(ctx context.Context, dir string, wait time.Duration, notify func(string)) (*Lock, error) {
+	p := filepath.Join(dir, LockName)
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("locking the project: %w", err)
+	}
+	deadline := time.Now().Add(wait)
+	announced := false
+	for {
+		err := tryLock(f)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, errBusy) {
+			f.Close()
+			return nil, fmt.Errorf("locking %s: %w", p, err)
+		}
+		if time.Now().After(deadline) {
+			holder := holderOf(p)
+			f.Close()
+			return nil, &BusyError{Dir: dir, Holder: holder, Waited: wait}
+		}
+		if !announced && notify != nil {
+			who := "another daemongen run"
+			if h := holderOf(p); h != "" {
+				who += " (" + h + ")"
+			}
+			notify(fmt.Sprintf("waiting up to %s for %s on %s", wait, who, dir))
+			announced = true
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("stopped waiting for the lock on %s: %w", dir, context.Cause(ctx))
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	// The PID is for the message a waiting run prints, never for deciding who holds the lock.
+	if err := f.Truncate(0); err == nil {
+		f.WriteAt([]byte("pid "+strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	return &Lock{f: f}, nil
+}
+
+// Unlock releases the lock. The file stays.
+func (l *Lock) Unlock() error {
+	if l == nil || l.f == nil {
+		return nil
+	}
+	err := l.f.Close() // closing the last descriptor releases the flock
+	l.f = nil
+	return err
+}
+
+func holderOf(p string) string {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}

@@ -1,0 +1,36 @@
+package project
+
+import (
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// durable makes the given files and directories (their content and the names in them)
+// durable with one syncfs(2) per file system: on ext4 each fsync(2) is a journal commit, and
+// an add of a dozen files took ten times longer with one fsync per file.
+func durable(paths []string) error {
+	done := map[uint64]bool{}
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		if !ok || done[st.Dev] {
+			continue
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		err = unix.Syncfs(int(f.Fd()))
+		f.Close()
+		if err != nil {
+			return err
+		}
+		done[st.Dev] = true
+	}
+	return nil
+}

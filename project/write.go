@@ -1,0 +1,522 @@
+package project
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/daemongen/daemongen/generator"
+)
+
+// ErrNotEmpty is returned when a new project's directory exists and is not empty.
+var ErrNotEmpty = errors.New("directory exists and is not empty")
+
+// ErrUnchanged is returned by WriteNew when the directory already holds exactly the project:
+// nothing was written (a re-run of a `new` that completed, or completed through recovery).
+var ErrUnchanged = errors.New("the directory already holds exactly this project; nothing was written")
+
+// tempPrefix starts the name of every temporary file daemongen creates inside a project. Any
+// such file found while holding the project lock is left over from an interrupted run.
+const tempPrefix = ".daemongen-"
+
+// StepHook, when set, is called before every step that changes the disk, with a short
+// description; an error it returns fails that step. Tests set it to inject a failure at each
+// step in turn, or to end the process there (a crash); it is nil otherwise.
+var StepHook func(step string) error
+
+func step(format string, args ...any) error {
+	if StepHook != nil {
+		return StepHook(fmt.Sprintf(format, args...))
+	}
+	return nil
+}
+
+// ExistingFilesError lists files --force would have to overwrite; it never does.
+type ExistingFilesError struct {
+	Dir   string
+	Paths []string
+}
+
+func (e *ExistingFilesError) Error() string {
+	return fmt.Sprintf("%s: %d file(s) already exist with different content and were left alone: %s; move them aside and run again (nothing was written)",
+		e.Dir, len(e.Paths), strings.Join(e.Paths, ", "))
+}
+
+// ChangedError reports a file that changed on disk after add read it.
+type ChangedError struct{ Path string }
+
+func (e *ChangedError) Error() string {
+	return fmt.Sprintf("%s changed while daemongen was working (or since it was read); nothing was written: run the command again", e.Path)
+}
+
+// WriteNew creates a new project in dir.
+//
+// A dir that does not exist is built in a temporary sibling directory and renamed into place,
+// so a failure or crash at any point leaves no project; the sibling of a crashed run is removed
+// by the next one. An existing dir is never replaced (it may be a symlink, a mount point, or
+// carry the user's group, mode and ACLs): its files are written into it under the project lock
+// and journal, like add's, so a crash is completed by the next run. dir must be empty, or hold
+// exactly this project already (ErrUnchanged), unless force: then files that exist with
+// identical content are skipped and any that differ make WriteNew fail before writing anything.
+//
+// ctx only bounds the wait for the lock (announced through notify, which may be nil); once
+// writing has begun it runs to the end.
+func WriteNew(ctx context.Context, dir string, changes generator.Changes, force bool, notify func(string)) error {
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return createFresh(dir, changes)
+	} else if err != nil {
+		return err
+	}
+	// Refusals come first, without the lock, so a refused run leaves no lock file behind; a
+	// journal means an interrupted run to complete first, which needs the lock.
+	if _, err := os.Stat(filepath.Join(dir, JournalName)); err != nil {
+		if _, err := planInto(dir, changes, force); err != nil {
+			return err
+		}
+	}
+	lock, err := Acquire(ctx, dir, DefaultWait, notify)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	if _, err := Recover(dir); err != nil {
+		return err
+	}
+	todo, err := planInto(dir, changes, force)
+	if err != nil {
+		return err
+	}
+	return Apply(dir, todo)
+}
+
+// planInto returns the changes still to write into the existing dir, or why not to write.
+func planInto(dir string, changes generator.Changes, force bool) (generator.Changes, error) {
+	// A directory counts as empty when it holds no file: only (empty) directories, the lock
+	// file, or temporary files and directories of an interrupted run, which are daemongen's.
+	empty := true
+	root, err := filepath.EvalSymlinks(dir) // a symlink to a directory is walked as that directory
+	if err != nil {
+		return nil, err
+	}
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() || d.Name() == LockName || strings.HasPrefix(d.Name(), tempPrefix):
+			return nil
+		}
+		empty = false
+		return filepath.SkipAll
+	})
+	if err != nil {
+		return nil, err
+	}
+	var conflicts []string
+	var todo generator.Changes
+	for _, c := range changes {
+		got, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(c.Path)))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			todo = append(todo, c)
+		case err != nil:
+			return nil, err
+		case !bytes.Equal(got, c.New):
+			conflicts = append(conflicts, c.Path)
+		}
+	}
+	switch {
+	case len(todo) == 0 && len(conflicts) == 0:
+		return nil, ErrUnchanged
+	case !empty && !force:
+		return nil, fmt.Errorf("%s: %w; choose another name or --output, or pass --force to add files without overwriting any", dir, ErrNotEmpty)
+	case len(conflicts) > 0:
+		return nil, &ExistingFilesError{Dir: dir, Paths: conflicts}
+	}
+	return todo, nil
+}
+
+// createFresh builds the project in a hidden sibling directory and renames it into place. The
+// sibling is flock(2)ed while it is being built, so the next run can tell a crashed run's
+// leftover (unlocked) from a concurrent run's work in progress (locked) and remove only the former.
+func createFresh(dir string, changes generator.Changes) error {
+	parent := filepath.Dir(dir)
+	madeParents, err := mkdirAll(parent)
+	if err != nil {
+		removeEmpty(madeParents)
+		return err
+	}
+	var tmp string
+	fail := func(err error) error {
+		if tmp != "" {
+			os.RemoveAll(tmp)
+		}
+		removeEmpty(madeParents)
+		return err
+	}
+	prefix := "." + filepath.Base(dir) + ".daemongen-"
+	removeStaleSiblings(parent, prefix)
+	err = step("create the temporary directory")
+	if err == nil {
+		tmp, err = os.MkdirTemp(parent, prefix+"*")
+	}
+	if err != nil {
+		return fail(err)
+	}
+	hold, err := os.Open(tmp)
+	if err != nil {
+		return fail(fmt.Errorf("creating %s: %w", dir, err))
+	}
+	defer hold.Close()
+	if err := tryLock(hold); err != nil {
+		return fail(fmt.Errorf("creating %s: %w", dir, err))
+	}
+	defer os.RemoveAll(tmp) // a no-op after the rename succeeded
+	made := map[string]bool{}
+	for _, c := range changes {
+		// Plain writes: nobody can see the temporary directory until the final rename.
+		p := filepath.Join(tmp, filepath.FromSlash(c.Path))
+		if d := filepath.Dir(p); !made[d] {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return fail(err)
+			}
+			made[d] = true
+		}
+		if err := errors.Join(step("write %s", c.Path), os.WriteFile(p, c.New, 0o644)); err != nil {
+			return fail(fmt.Errorf("writing %s: %w", c.Path, err))
+		}
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp creates 0700
+		return fail(err)
+	}
+	if err := step("rename the project into place"); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return fail(fmt.Errorf("moving the new project into place at %s: %w", dir, unwrapLink(err)))
+	}
+	// No fsync: a new project is disposable until the user has worked in it, and syncing
+	// would double the time `new` takes. (add, which replaces the user's files, syncs.)
+	return nil
+}
+
+// removeStaleSiblings removes temporary project directories of crashed runs: those whose flock
+// can be taken, so no live run is building them.
+func removeStaleSiblings(parent, prefix string) {
+	entries, _ := os.ReadDir(parent)
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), prefix) {
+			continue
+		}
+		p := filepath.Join(parent, e.Name())
+		f, err := os.Open(p)
+		if err != nil {
+			continue
+		}
+		if tryLock(f) == nil {
+			os.RemoveAll(p)
+		}
+		f.Close()
+	}
+}
+
+// Apply writes changes to the existing project in dir, which the caller has locked. Every
+// target is checked to still hold the content it had when rendering read it (Old; nil means
+// absent). Every new content is staged in a temporary file beside its target, and the whole
+// set is recorded in the journal; the staged files and the journal are made durable with one
+// sync, and the journal is renamed into place: the commit point. Only then are the targets
+// replaced, the manifest last. A failure restores what was already replaced; a crash is
+// completed by Recover in the next run.
+func Apply(dir string, changes generator.Changes) error {
+	ordered := slices.Clone(changes)
+	slices.SortStableFunc(ordered, func(x, y generator.Change) int {
+		return boolInt(x.Path == generator.ManifestName) - boolInt(y.Path == generator.ManifestName)
+	})
+	for _, c := range ordered {
+		if err := checkOld(dir, c); err != nil {
+			return err
+		}
+	}
+	var made []string
+	var all []staged
+	cleanup := func(err error) error {
+		for _, s := range all {
+			os.Remove(s.tmp)
+		}
+		removeEmpty(made)
+		return err
+	}
+	for _, c := range ordered {
+		s, err := prepare(dir, c.Path, c.Old != nil, c.New, &made)
+		if err != nil {
+			return cleanup(fmt.Errorf("writing %s: %w", c.Path, unwrapLink(err)))
+		}
+		all = append(all, s)
+	}
+	journal, err := stageJournal(dir, ordered)
+	if err != nil {
+		return cleanup(err)
+	}
+	all = append(all, journal)
+	var tmps []string
+	for _, s := range all {
+		tmps = append(tmps, s.tmp)
+	}
+	if err := durable(tmps); err != nil {
+		return cleanup(fmt.Errorf("syncing the staged files: %w", err))
+	}
+	if err := journal.commit(); err != nil {
+		return cleanup(fmt.Errorf("writing the journal: %w", unwrapLink(err)))
+	}
+	all = all[:len(all)-1]
+	syncDir(dir)
+	var dirs []string
+	for i, s := range all {
+		if err := s.commit(); err != nil {
+			for _, rest := range all[i:] {
+				os.Remove(rest.tmp)
+			}
+			if rerr := rollback(dir, ordered[:i], made); rerr != nil {
+				return fmt.Errorf("writing %s: %w; putting back what was already written failed too (%v): run the same command again to complete it", s.rel, unwrapLink(err), rerr)
+			}
+			return fmt.Errorf("writing %s: %w (the files already written were restored; nothing changed)", s.rel, unwrapLink(err))
+		}
+		dirs = append(dirs, filepath.Dir(s.final))
+	}
+	// The renames must be durable before the journal goes; otherwise a power loss could undo
+	// some of them with no journal left to redo them.
+	if err := durable(dirs); err != nil {
+		return fmt.Errorf("every file is written, but syncing failed: %w (the journal stays; the next daemongen run completes the change)", err)
+	}
+	if err := removeJournal(dir); err != nil {
+		return fmt.Errorf("every file is written, but removing %s failed: %w (the next daemongen run removes it)", JournalName, err)
+	}
+	return nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// checkOld reports a ChangedError unless the target holds c.Old (or is absent when Old is nil).
+func checkOld(dir string, c generator.Change) error {
+	got, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(c.Path)))
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && c.Old == nil:
+		return nil
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return err
+	case err != nil || c.Old == nil || !bytes.Equal(got, c.Old):
+		return &ChangedError{Path: c.Path}
+	}
+	return nil
+}
+
+// rollback undoes the changes already applied and removes the directories made for them, then
+// drops the journal. If that fails the journal stays, and the next run completes the change.
+func rollback(dir string, applied generator.Changes, made []string) error {
+	var errs []error
+	for _, c := range slices.Backward(applied) {
+		p := filepath.Join(dir, filepath.FromSlash(c.Path))
+		if c.Old == nil {
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		if err := putFile(dir, c.Path, true, c.Old, nil); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	removeEmpty(made)
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return removeJournal(dir)
+}
+
+// staged is a file's new content in a temporary file beside where it goes.
+type staged struct {
+	rel, tmp, final string
+	create          bool // final must not exist: link, never replace
+}
+
+// prepare stages content for the project file rel. An existing file is replaced where it really
+// lives (a symlink stays a symlink, its target gets the content) and keeps its mode and, where
+// permitted, its owner and group; a new file is created 0644 and never replaces one that
+// appeared in the meantime. Directories created are appended to made.
+func prepare(dir, rel string, exists bool, content []byte, made *[]string) (staged, error) {
+	p := filepath.Join(dir, filepath.FromSlash(rel))
+	if !exists {
+		dirs, err := mkdirAll(filepath.Dir(p))
+		if made != nil {
+			*made = append(*made, dirs...)
+		}
+		if err != nil {
+			return staged{}, err
+		}
+		tmp, err := stage(filepath.Dir(p), rel, content, 0o644, nil)
+		return staged{rel: rel, tmp: tmp, final: p, create: true}, err
+	}
+	target, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return staged{}, err
+	}
+	info, err := os.Stat(target)
+	if err != nil {
+		return staged{}, err
+	}
+	mode := info.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
+	tmp, err := stage(filepath.Dir(target), rel, content, mode, info)
+	return staged{rel: rel, tmp: tmp, final: target}, err
+}
+
+// commit moves the staged file into place: a rename, or for a new file a hard link, which
+// fails if the file appeared in the meantime instead of replacing it.
+func (s staged) commit() error {
+	if !s.create {
+		if err := step("rename %s", s.rel); err != nil {
+			os.Remove(s.tmp)
+			return err
+		}
+		if err := os.Rename(s.tmp, s.final); err != nil {
+			os.Remove(s.tmp)
+			return err
+		}
+		return nil
+	}
+	defer os.Remove(s.tmp)
+	if err := step("link %s", s.rel); err != nil {
+		return err
+	}
+	if err := os.Link(s.tmp, s.final); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return &ChangedError{Path: s.rel}
+		}
+		// A file system without hard links: rename, after checking once more.
+		if _, lerr := os.Lstat(s.final); !errors.Is(lerr, fs.ErrNotExist) {
+			return &ChangedError{Path: s.rel}
+		}
+		return os.Rename(s.tmp, s.final)
+	}
+	return nil
+}
+
+// putFile writes one project file durably (prepare, sync, commit, sync): for recovery and
+// rollback, which handle few files.
+func putFile(dir, rel string, exists bool, content []byte, made *[]string) error {
+	s, err := prepare(dir, rel, exists, content, made)
+	if err != nil {
+		return err
+	}
+	if err := durable([]string{s.tmp}); err != nil {
+		os.Remove(s.tmp)
+		return err
+	}
+	if err := s.commit(); err != nil {
+		return err
+	}
+	return durable([]string{filepath.Dir(s.final)})
+}
+
+// stage writes content to a new temporary file in dir and returns its name. It does not sync:
+// callers make a whole set of staged files durable at once (durable).
+func stage(dir, rel string, content []byte, mode fs.FileMode, like fs.FileInfo) (string, error) {
+	if err := step("stage %s", rel); err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp(dir, tempPrefix+"*")
+	if err != nil {
+		return "", unwrapLink(err)
+	}
+	_, werr := f.Write(content)
+	cerr := f.Chmod(mode)
+	if like != nil {
+		keepOwner(f, like)
+	}
+	if err := errors.Join(werr, cerr, f.Close()); err != nil {
+		os.Remove(f.Name())
+		return "", unwrapLink(err)
+	}
+	return f.Name(), nil
+}
+
+// mkdirAll is os.MkdirAll that returns the directories it created, outermost first, so a
+// failed run can remove them again.
+func mkdirAll(dir string) ([]string, error) {
+	var missing []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil {
+			break
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	slices.Reverse(missing)
+	var made []string
+	for _, d := range missing {
+		if err := step("mkdir %s", filepath.Base(d)); err != nil {
+			return made, err
+		}
+		if err := os.Mkdir(d, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			return made, err
+		}
+		made = append(made, d)
+	}
+	return made, nil
+}
+
+// removeEmpty removes the directories in made, innermost first, if they are empty.
+func removeEmpty(made []string) {
+	for _, d := range slices.Backward(made) {
+		os.Remove(d) // fails, harmlessly, on a directory that is not empty
+	}
+}
+
+// syncDir makes a rename or link in dir durable. Errors are ignored: some file systems cannot
+// sync a directory, and the write itself has succeeded.
+func syncDir(dir string) {
+	if f, err := os.Open(dir); err == nil {
+		f.Sync()
+		f.Close()
+	}
+}
+
+// unwrapLink drops the names of temporary files from an error (*os.LinkError, or a
+// *fs.PathError about one), which mean nothing to a user; callers name the project file.
+func unwrapLink(err error) error {
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) && strings.Contains(filepath.Base(pe.Path), tempPrefix) {
+		return pe.Err
+	}
+	return err
+}
+
+// CheckNew reports what WriteNew would refuse, without writing anything: for --dry-run, which
+// should fail when the real run would.
+func CheckNew(dir string, changes generator.Changes, force bool) error {
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(dir, JournalName)); err == nil {
+		return nil // an interrupted run, which the real run completes first
+	}
+	_, err := planInto(dir, changes, force)
+	return err
+}
