@@ -236,7 +236,7 @@ func TestPromptsFitTheScreen(t *testing.T) {
 			txt = s.waitText("signals (required by batch, docker)")
 			once(t, txt, "? Features:")
 			noFullLines(t, txt, size.cols)
-			if !strings.Contains(txt, "health (required by docker)") {
+			if !strings.Contains(txt, "health (required by docker, metrics)") {
 				t.Fatalf("health not marked as required by docker:\n%s", txt)
 			}
 			s.send(keyEnter)

@@ -87,6 +87,7 @@ var Catalog = []Feature{
 	},
 	{
 		Name:     "metrics",
+		Label:    "Prometheus /metrics, SLO alerts, runbook",
 		Summary:  "Prometheus metrics on the admin listener's /metrics (build info, Go runtime, process, batch counters, readiness), SLO recording rules with multi-window multi-burn-rate alerts, promtool rule tests, runbook, SLO and postmortem documents",
 		Default:  true,
 		Requires: []string{"health"}, // /metrics is served by the admin listener
