@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/daemongen/daemongen/generator"
 )
 
 // completions returns the candidates daemongen's __complete offers (descriptions dropped) and
@@ -127,7 +129,7 @@ printf '%s\n' "${COMPREPLY[@]}"`, "bash", script, os.Args[0])
 	if got := complete("new demo --features signals,ba"); !slices.Equal(got, []string{"signals,batch"}) {
 		t.Fatalf("after a comma: %q, want [signals,batch]", got)
 	}
-	if got := complete("new demo --features signals,"); len(got) != 7 || slices.Contains(got, "signals,signals") {
-		t.Fatalf("after a trailing comma: %q, want the 7 other features", got)
+	if got := complete("new demo --features signals,"); len(got) != len(generator.Catalog)-1 || slices.Contains(got, "signals,signals") {
+		t.Fatalf("after a trailing comma: %q, want the %d other features", got, len(generator.Catalog)-1)
 	}
 }

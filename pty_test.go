@@ -230,13 +230,13 @@ func TestPromptsFitTheScreen(t *testing.T) {
 			txt = s.waitText("batch: batched reporter: bounded queue")
 			once(t, txt, "? Features:")
 			noFullLines(t, txt, size.cols)
-			s.send(strings.Repeat(keyDown, 6) + keySpace) // untick signals
+			s.send(strings.Repeat(keyDown, 7) + keySpace) // untick signals
 			txt = s.waitText("signals (required by batch)")
 			s.send(strings.Repeat(keyDown, 3) + keySpace) // past the end, round to docker: tick it
 			txt = s.waitText("signals (required by batch, docker)")
 			once(t, txt, "? Features:")
 			noFullLines(t, txt, size.cols)
-			if !strings.Contains(txt, "health (required by docker)") {
+			if !strings.Contains(txt, "health (required by docker, metrics)") {
 				t.Fatalf("health not marked as required by docker:\n%s", txt)
 			}
 			s.send(keyEnter)
@@ -249,6 +249,8 @@ func TestPromptsFitTheScreen(t *testing.T) {
 			s.send("30s" + keyEnter)
 			s.waitText("? Admin listener address:")
 			s.send(keyEnter)
+			s.waitText("? Delivery SLO target (%):")
+			s.send(keyEnter)
 
 			if code := s.exitCode(); code != 0 {
 				t.Fatalf("exit %d; screen:\n%s", code, s.text())
@@ -256,7 +258,7 @@ func TestPromptsFitTheScreen(t *testing.T) {
 			final := s.waitText("to do the same without prompts")
 			t.Logf("final screen:\n%s", final)
 			once(t, final, "? Project name: demo", "? Go module path: github.com/acme/demo",
-				"? Features: batch, docker, health, lock, recovery", "? Shutdown budget: 30s",
+				"? Features: batch, docker, health, lock, metrics, recovery", "? Shutdown budget: 30s",
 				"? Admin listener address: 127.0.0.1:8081")
 			for _, stale := range []string{"invalid NAME", "not a duration", "import path", "batched reporter", "[arrows move"} {
 				if strings.Contains(final, stale) {
@@ -265,7 +267,7 @@ func TestPromptsFitTheScreen(t *testing.T) {
 			}
 			// The echoed command, unwrapped from the screen, names every answer.
 			echo := strings.Join(strings.Split(final[strings.Index(final, "to do the same"):], "\n"), "")
-			want := "daemongen new demo --module github.com/acme/demo --features batch,docker,health,lock,recovery,signals --admin-addr 127.0.0.1:8081 --shutdown-timeout 30s --output out"
+			want := "daemongen new demo --module github.com/acme/demo --features batch,docker,health,lock,metrics,recovery,signals --admin-addr 127.0.0.1:8081 --shutdown-timeout 30s --slo-target 99.9 --output out"
 			if !strings.Contains(echo, want) {
 				t.Fatalf("echo %q lacks %q", echo, want)
 			}

@@ -86,6 +86,21 @@ var Catalog = []Feature{
 		Default: true,
 	},
 	{
+		Name:     "metrics",
+		Label:    "Prometheus /metrics, SLO alerts, runbook",
+		Summary:  "Prometheus metrics on the admin listener's /metrics (build info, Go runtime, process, batch counters, readiness), SLO recording rules with multi-window multi-burn-rate alerts, promtool rule tests, runbook, SLO and postmortem documents",
+		Default:  true,
+		Requires: []string{"health"}, // /metrics is served by the admin listener
+		Modules:  []string{"github.com/prometheus/client_golang v1.25.0", "github.com/prometheus/client_model v0.6.3"},
+		Settings: []Setting{{
+			Key:     "slo-target",
+			Prompt:  "Delivery SLO target (%)",
+			Help:    "Default 99.9, over 30 days; used by the alerting rules in deploy/prometheus. The fraction of enqueued events that must be exported rather than dropped. 99.9 allows 0.1% of events to be dropped in 30 days; the burn-rate alerts page when that budget would be gone in about two days.",
+			Default: "99.9",
+			Check:   checkPercent,
+		}},
+	},
+	{
 		Name:    "recovery",
 		Label:   "panic recovery and restart",
 		Summary: "supervised worker: panics recovered with the stack and restarted, decaying failure count, jittered backoff, exit 70 when restarting does not help",
@@ -309,6 +324,18 @@ func checkListenAddr(s string) error {
 	}
 	if host != "" && net.ParseIP(host) == nil && !isDNSName(host) {
 		return fmt.Errorf("host %q is neither an IP address nor a host name; use a value like 127.0.0.1:8081 or :8081", host)
+	}
+	return nil
+}
+
+// checkPercent accepts an SLO target: a decimal number of percent in [95, 100).
+func checkPercent(s string) error {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || strings.ContainsAny(s, "eE+-") {
+		return fmt.Errorf("%q is not a percentage; use a value like 99.9", s)
+	}
+	if v < 95 || v >= 100 {
+		return fmt.Errorf("%s is out of range; use a value from 95 to below 100 (below 95 a fast burn cannot be told from an outage; 100%% leaves no error budget)", s)
 	}
 	return nil
 }

@@ -54,6 +54,9 @@ func Render(tmpl, tree fs.FS, a Answers, units []string, prev Manifest, generato
 			return nil, err
 		}
 	}
+	if err := r.modules(units); err != nil { // go.mod and go.sum of features that need modules
+		return nil, err
+	}
 	if err := r.formatAll(); err != nil {
 		return nil, err
 	}

@@ -117,7 +117,7 @@ func Workspace(t testing.TB, root string, sets [][]string, name func(i int) stri
 		uses = append(uses, "./"+n)
 		patterns = append(patterns, "example.com/"+n+"/...")
 	}
-	work := "go 1.26\n\nuse (\n\t" + strings.Join(uses, "\n\t") + "\n)\n"
+	work := "go 1.26.0\n\nuse (\n\t" + strings.Join(uses, "\n\t") + "\n)\n"
 	if err := os.WriteFile(filepath.Join(root, "go.work"), []byte(work), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,8 @@ func Workspace(t testing.TB, root string, sets [][]string, name func(i int) stri
 }
 
 // WorkspaceCmd returns tool (go, staticcheck) run offline over the workspace in root.
-// Workspace mode refuses -mod=mod; the generated projects are standard library only.
+// Workspace mode refuses -mod=mod: projects that need modules carry a complete go.sum, and
+// their go line (1.26.0, what client_golang's dependencies declare) is why go.work says 1.26.0.
 func WorkspaceCmd(root, tool string, args ...string) *exec.Cmd {
 	cmd := exec.Command(tool, args...)
 	cmd.Dir = root
