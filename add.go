@@ -213,7 +213,12 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	changes, err := generator.Render(templates.FS, os.DirFS(dir), a, units, m, generatorVersion())
+	// A file of the project's features that depends on the ones added (lock makes the
+	// Deployment single-replica) is merged with the user's edits, as update merges.
+	merge := func(yours, base, theirs []byte) ([]byte, int, error) {
+		return project.Merge(yours, base, theirs, project.Labels{Yours: "yours", Base: "before add", Theirs: "with " + strings.Join(units, ", ")})
+	}
+	changes, err := generator.RenderMerging(templates.FS, os.DirFS(dir), a, units, m, generatorVersion(), merge)
 	if err != nil {
 		return err
 	}
@@ -242,8 +247,21 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 	if asked {
 		fmt.Fprintf(e.stdout, "to do the same without prompts: %s\n", addCommandLine(requested, a.Settings, addedSettings(units), opts.dir))
 	}
-	if len(modified) > 0 {
-		fmt.Fprintf(e.stdout, "note: you have changed %d generated file(s) since daemongen wrote them (kept as they are): %s\n", len(modified), strings.Join(modified, ", "))
+	// An edited file the add changed had the change merged in (a dependent, or fragments put
+	// at their markers); the others were not touched.
+	var merged, kept []string
+	for _, p := range modified {
+		if slices.ContainsFunc(changes, func(c generator.Change) bool { return c.Path == p }) {
+			merged = append(merged, p)
+		} else {
+			kept = append(kept, p)
+		}
+	}
+	if len(merged) > 0 {
+		fmt.Fprintf(e.stdout, "merged your edits into %s\n", strings.Join(merged, ", "))
+	}
+	if len(kept) > 0 {
+		fmt.Fprintf(e.stdout, "note: you have changed %d generated file(s) since daemongen wrote them (kept as they are): %s\n", len(kept), strings.Join(kept, ", "))
 	}
 	return nil
 }
