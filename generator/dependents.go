@@ -82,6 +82,10 @@ func (r *renderer) dependents(prev Manifest, units []string, merge Merger) error
 				return nil
 			}
 			yours, ok, err := r.load(out)
+			if bytes.Contains(yours, []byte("\r\n")) && !bytes.Contains(base, []byte("\r\n")) {
+				// A checkout with CRLF line endings (git autocrlf) is not an edit of every line.
+				base, theirs = withCRLF(base), withCRLF(theirs)
+			}
 			switch {
 			case err != nil:
 				return err
@@ -154,4 +158,8 @@ func (r *renderer) fileSet(unit string) (*template.Template, error) {
 	}
 	r.fileSets[unit] = t
 	return t, nil
+}
+
+func withCRLF(b []byte) []byte {
+	return bytes.ReplaceAll(bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n"))
 }

@@ -58,6 +58,20 @@ func TestAddChangesDependentFiles(t *testing.T) {
 		}
 	})
 
+	t.Run("CRLF checkout is not an edit", func(t *testing.T) {
+		tree := fresh()
+		crlf := bytes.ReplaceAll(tree[deployment].Data, []byte("\n"), []byte("\r\n"))
+		tree[deployment] = &fstest.MapFile{Data: crlf, Mode: 0o644}
+		cs, err := addTo(t, tree, "lock") // no merger: an edit would be refused
+		if err != nil {
+			t.Fatal(err)
+		}
+		apply(tree, cs)
+		if got, want := tree[deployment].Data, bytes.ReplaceAll(want, []byte("\n"), []byte("\r\n")); !bytes.Equal(got, want) {
+			t.Errorf("Deployment after add lock to a CRLF checkout:\n%q\nwant the new render with CRLF:\n%q", got, want)
+		}
+	})
+
 	t.Run("deleted stays deleted", func(t *testing.T) {
 		tree := fresh()
 		delete(tree, deployment)
