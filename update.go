@@ -93,6 +93,13 @@ func runUpdate(e *env, cmd *cobra.Command, opts updateOptions) error {
 	if opts.check && opts.dryRun {
 		return usageErrorf("--check and --dry-run do not go together: --check only answers whether an update is available")
 	}
+	if opts.baseFrom != "" {
+		bin, err := baseBinary(opts.baseFrom)
+		if err != nil {
+			return err
+		}
+		opts.baseFrom = bin
+	}
 	dir, err := findProject(opts.dir)
 	if err != nil {
 		return err
@@ -179,6 +186,13 @@ func runUpdate(e *env, cmd *cobra.Command, opts updateOptions) error {
 	}
 	for _, act := range plan.Actions {
 		fmt.Fprintf(out, "%s: %s\n", act.Path, act.What)
+	}
+	for _, c := range plan.Changes {
+		if c.Path == "go.mod" && c.Old != nil {
+			for _, r := range generator.RaisedRequires(c.Old, c.New) {
+				fmt.Fprintf(out, "go.mod: raised %s (the version daemongen %s's templates need)\n", r, to)
+			}
+		}
 	}
 	if opts.dryRun {
 		_, err := e.stdout.Write(plan.Changes.Diff())
@@ -276,6 +290,26 @@ func bases(e *env, opts updateOptions, m generator.Manifest, local map[string][]
 }
 
 // renderWith renders m's answers with the daemongen binary bin.
+// baseBinary resolves --base-from as a shell would (a bare name through PATH, a path against
+// the working directory), once, before the base runs in a directory of its own.
+func baseBinary(arg string) (string, error) {
+	if !strings.ContainsRune(arg, filepath.Separator) {
+		bin, err := exec.LookPath(arg)
+		if err != nil {
+			return "", usageErrorf("--base-from %s: no such command on PATH; give the path of the older daemongen binary (e.g. ./%s)", arg, arg)
+		}
+		arg = bin
+	}
+	bin, err := filepath.Abs(arg)
+	if err != nil {
+		return "", usageErrorf("--base-from %s: %v", arg, err)
+	}
+	if fi, err := os.Stat(bin); err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
+		return "", usageErrorf("--base-from %s: not an executable file; give the path of the older daemongen binary", arg)
+	}
+	return bin, nil
+}
+
 func renderWith(bin string, m generator.Manifest) (map[string][]byte, error) {
 	return renderCommand(m, func(ctx context.Context, args ...string) *exec.Cmd { return exec.CommandContext(ctx, bin, args...) })
 }
@@ -325,6 +359,9 @@ func renderCommand(m generator.Manifest, command func(ctx context.Context, args 
 		msg := strings.TrimSpace(stderr.String())
 		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
 			msg = msg[i+1:]
+		}
+		if msg == "" {
+			return nil, fmt.Errorf("rendering the base failed (%v)", err)
 		}
 		return nil, fmt.Errorf("rendering the base failed (%v): %s", err, msg)
 	}

@@ -509,7 +509,8 @@ func hashOf(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-// Usage errors exit 2 and bad bases exit 1; none of them writes anything. No binaries are
+// Usage errors (a --base-from that is no executable among them) exit 2 and a base that fails
+// to render exits 1; none of them writes anything. No binaries are
 // built, so these run with -short.
 func TestUpdateRefusals(t *testing.T) {
 	out := t.TempDir()
@@ -517,6 +518,11 @@ func TestUpdateRefusals(t *testing.T) {
 		t.Fatal(r.stderr)
 	}
 	dir := filepath.Join(out, "demo")
+	writeFile(t, filepath.Join(out, "fake-daemongen"), "#!/bin/sh\necho 'fake base: cannot render' >&2\nexit 3\n")
+	if err := os.Chmod(filepath.Join(out, "fake-daemongen"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(out)
 	before := listTree(t, dir)
 	for _, tc := range []struct {
 		args []string
@@ -528,7 +534,12 @@ func TestUpdateRefusals(t *testing.T) {
 		{[]string{"--admin-addr", ":9000"}, 2, "configures health, which the project does not have"},
 		{[]string{"--shutdown-timeout", "forever"}, 2, "shutdown"},
 		{[]string{"extra"}, 2, "received 1"},
-		{[]string{"--base-from", filepath.Join(out, "no-such-daemongen"), "--shutdown-timeout", "40s"}, 1, "--base-from"},
+		{[]string{"--base-from", filepath.Join(out, "no-such-daemongen"), "--shutdown-timeout", "40s"}, 2, "not an executable file"},
+		{[]string{"--base-from", "no-such-daemongen", "--shutdown-timeout", "40s"}, 2, "no such command on PATH"},
+		{[]string{"--base-from", filepath.Join(dir, "go.mod"), "--shutdown-timeout", "40s"}, 2, "not an executable file"},
+		// A relative path is the user's, not the temporary directory's the base renders in:
+		// the script runs (and fails, which is exit 1 with its message).
+		{[]string{"--base-from", "./fake-daemongen", "--shutdown-timeout", "40s"}, 1, "rendering the base failed (exit status 3): fake base: cannot render"},
 	} {
 		r := daemongen(t, nil, append([]string{"update", "--dir", dir}, tc.args...)...)
 		if r.code != tc.code || !strings.Contains(r.stderr, tc.msg) || strings.Count(r.stderr, "\n") != 1 {
