@@ -199,8 +199,10 @@ func runUpdate(e *env, cmd *cobra.Command, opts updateOptions) error {
 		}
 	}
 	if opts.dryRun {
-		_, err := e.stdout.Write(plan.Changes.Diff())
-		return err
+		if _, err := e.stdout.Write(plan.Changes.Diff()); err != nil {
+			return err
+		}
+		return leftover(plan, from, "would be left")
 	}
 	if len(plan.Changes) > 0 {
 		signal.Ignore(writeSignals...) // see add: the journal covers kill -9, this covers the rest
@@ -221,9 +223,15 @@ func runUpdate(e *env, cmd *cobra.Command, opts updateOptions) error {
 	if len(plan.Kept) > 0 {
 		fmt.Fprintf(e.stdout, "not updated, because you edited them and there was no base to merge with: %s\n", strings.Join(plan.Kept, ", "))
 	}
+	return leftover(plan, from, "left")
+}
+
+// leftover is the exit status of an update, the same for --dry-run as for the real run (a CI
+// job gating on the dry run must see the conflicts): work left for the user is exit 1.
+func leftover(plan project.Plan, from, left string) error {
 	switch {
 	case len(plan.Conflicts) > 0:
-		return leftError{fmt.Sprintf("%d file(s) with conflicts left to resolve: %s", len(plan.Conflicts), strings.Join(plan.Conflicts, ", "))}
+		return leftError{fmt.Sprintf("%d file(s) with conflicts %s to resolve: %s", len(plan.Conflicts), left, strings.Join(plan.Conflicts, ", "))}
 	case len(plan.Kept) > 0:
 		// Work left, like a conflict: the kept files still hold the old templates' lines, and
 		// a template change spanning two files may not build until they are merged.

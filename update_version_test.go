@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/daemongen/daemongen/generator"
 )
@@ -34,5 +36,37 @@ func TestUpdateRefusesADowngrade(t *testing.T) {
 	}
 	if d := treeDiff(before, listTree(t, dir)); d != "" {
 		t.Errorf("a refused downgrade wrote:\n%s", d)
+	}
+}
+
+// TestUpdateRefusesANonRegularFile: a FIFO where a generated file goes used to hang update
+// (and --dry-run) for ever with the lock held; a directory gave a raw read error.
+func TestUpdateRefusesANonRegularFile(t *testing.T) {
+	for name, mk := range map[string]func(p string) error{
+		"fifo":      func(p string) error { return syscall.Mkfifo(p, 0o644) },
+		"directory": func(p string) error { return os.Mkdir(p, 0o755) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := newProject(t, "signals")
+			p := filepath.Join(dir, "README.md")
+			if err := os.Remove(p); err != nil {
+				t.Fatal(err)
+			}
+			if err := mk(p); err != nil {
+				t.Fatal(err)
+			}
+			for _, args := range [][]string{{"update", "--dry-run"}, {"update"}} {
+				done := make(chan result, 1)
+				go func() { done <- daemongen(t, nil, append(args, "--dir", dir)...) }()
+				select {
+				case r := <-done:
+					if r.code != 1 || !strings.Contains(r.stderr, "README.md is not a regular file") {
+						t.Errorf("%v: exit %d, stderr %q; want exit 1 naming README.md", args, r.code, r.stderr)
+					}
+				case <-time.After(20 * time.Second):
+					t.Fatalf("%v hangs on a %s at README.md", args, name)
+				}
+			}
+		})
 	}
 }

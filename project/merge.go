@@ -47,25 +47,19 @@ func Merge(yours, base, theirs []byte, l Labels) (merged []byte, conflicts int, 
 	return nil, 0, fmt.Errorf("git merge-file: %v: %s", err, bytes.TrimSpace(stderr.Bytes()))
 }
 
-// HasConflictMarkers reports whether content holds a conflict block (a line starting with
-// "<<<<<<< " followed later by a line starting with ">>>>>>> "), or any one marker line of the
-// kind update writes, so a block whose resolution stopped halfway (one marker line deleted,
-// the others left) still counts.
+// HasConflictMarkers reports whether content holds a marker line of the kind update writes
+// (see its Labels): any one of them, so a block whose resolution stopped halfway (one marker
+// line deleted, the others left) still counts. Other tools' markers (git's "<<<<<<< HEAD") do
+// not: a README may show a git conflict, and update must not refuse for ever because of it.
 func HasConflictMarkers(content []byte) bool {
-	open := false
 	for line := range bytes.Lines(content) {
-		switch {
-		case slices.ContainsFunc(updateMarkers, func(m string) bool { return bytes.HasPrefix(line, []byte(m)) }):
-			return true
-		case bytes.HasPrefix(line, []byte("<<<<<<< ")):
-			open = true
-		case open && bytes.HasPrefix(line, []byte(">>>>>>> ")):
+		if slices.ContainsFunc(updateMarkers, func(m string) bool { return bytes.HasPrefix(line, []byte(m)) }) {
 			return true
 		}
 	}
 	return false
 }
 
-// updateMarkers begin the marker lines update writes (see its Labels); "=======" alone is left
-// out, because Markdown underlines headings with it.
+// updateMarkers begin the marker lines update writes; "=======" alone is left out, because
+// Markdown underlines headings with it.
 var updateMarkers = []string{"<<<<<<< yours", "||||||| base (daemongen ", ">>>>>>> daemongen "}

@@ -91,7 +91,7 @@ func PlanUpdate(u Update) (Plan, error) {
 	for _, path := range slices.Sorted(maps.Keys(paths)) {
 		n, generated := u.New[path]
 		recorded, tracked := u.Prev.Files[path]
-		user, err := os.ReadFile(filepath.Join(u.Dir, filepath.FromSlash(path)))
+		user, err := readRegular(filepath.Join(u.Dir, filepath.FromSlash(path)), path)
 		exists := err == nil
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return p, err
@@ -235,7 +235,7 @@ func UnresolvedConflicts(dir string, m generator.Manifest) []string {
 	var out []string
 	for _, path := range slices.Sorted(maps.Keys(m.Files)) {
 		p := filepath.Join(dir, filepath.FromSlash(path))
-		if b, err := os.ReadFile(p); err == nil && HasConflictMarkers(b) {
+		if b, err := readRegular(p, path); err == nil && HasConflictMarkers(b) {
 			out = append(out, path)
 		}
 		if _, err := os.Lstat(p + ".rej"); err == nil {
@@ -263,4 +263,17 @@ func crlf(b []byte) bool { return bytes.Contains(b, []byte("\r\n")) }
 
 func toCRLF(b []byte) []byte {
 	return bytes.ReplaceAll(bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n"))
+}
+
+// readRegular reads a project file, refusing anything but a regular file (or a link to one):
+// reading a FIFO would block for ever, with the project lock held.
+func readRegular(p, rel string) ([]byte, error) {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s) where daemongen generates one: move it aside and run again (nothing was written)", rel, fi.Mode().Type())
+	}
+	return os.ReadFile(p)
 }

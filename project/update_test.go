@@ -206,6 +206,8 @@ func TestHasConflictMarkers(t *testing.T) {
 		"a\n<<<<<<< yours\nb\n":       true,
 		"c\n>>>>>>> daemongen v2\r\n": true,
 		"Title\n=======\n":            false,
+		// Another tool's conflict, shown in a README: not update's to refuse on.
+		"```\n<<<<<<< HEAD\nmine\n=======\ntheirs\n>>>>>>> feature\n```\n": false,
 	} {
 		if got := HasConflictMarkers([]byte(in)); got != want {
 			t.Errorf("HasConflictMarkers(%q) = %v", in, got)
