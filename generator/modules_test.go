@@ -178,7 +178,7 @@ func TestRulesReadOnlySeriesTheDaemonHas(t *testing.T) {
 			continue // every small set and the full one: enough to see each feature on and off
 		}
 		tree := treeOf(renderNew(t, answers(t, set...)))
-		for _, file := range []string{"deploy/prometheus/rules.yaml", "deploy/prometheus/rules_test.yaml", "deploy/prometheus/operator.yaml", "docs/runbook.md"} {
+		for _, file := range []string{"deploy/prometheus/rules.yaml", "deploy/prometheus/rules_test.yaml", "deploy/prometheus/operator.yaml", "docs/runbook.md", "docs/slo.md"} {
 			text := string(tree[file].Data)
 			for series, feature := range owners {
 				if got, want := strings.Contains(text, "demo"+series), slices.Contains(set, feature); got != want {
