@@ -116,6 +116,8 @@ func TestMetricsExpositionFromOutside(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	mfs = scrape() // the admin listener counts a request once answered: now the scrapes show
+
 	want := map[string]struct {
 		typ    dto.MetricType
 		labels []string
