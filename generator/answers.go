@@ -169,7 +169,9 @@ func CheckGo(v string) error {
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // Has reports whether feature is enabled; templates use it only for their own feature's
-// settings, never to branch on another feature (that would break `add`).
+// settings, never to branch on another feature (that would break `add`). The one exception
+// keeps `add` intact: a fragment for a file another feature owns may guard that owner's
+// settings with Has(owner), since it is executed, and left out, when the owner is absent.
 func (a Answers) Has(feature string) bool { return slices.Contains(a.Features, feature) }
 
 // Get returns a setting; an unknown key is an error, which fails the template that asked.

@@ -243,3 +243,56 @@ func TestStaticTemplateWithFragmentIsFormatted(t *testing.T) {
 		t.Fatalf("x.go =\n%s\nwant\n%s", got, want)
 	}
 }
+
+// A fragment for a file another feature owns goes in when that file is created, whichever of
+// the two features is rendered first or added later, and is left out without the owner; a
+// fragment for a file nobody creates is still an error.
+func TestFragmentForAnotherFeaturesFile(t *testing.T) {
+	tmpl := fstest.MapFS{
+		"base/files/a.txt.tmpl":              {Data: []byte("a\n")},
+		"features/metrics/files/r.yaml.tmpl": {Data: []byte("rules:\n  # daemongen:rules\n")},
+		"features/batch/inserts.tmpl":        {Data: []byte(`{{ define "r.yaml daemongen:rules" }}- batch{{ end }}`)},
+		"features/recovery/inserts.tmpl":     {Data: []byte(`{{ define "r.yaml daemongen:rules" }}- recovery{{ end }}`)},
+		"features/signals/inserts.tmpl":      {Data: []byte(`{{ define "nowhere.txt daemongen:x" }}x{{ end }}`)},
+	}
+	render := func(tree fstest.MapFS, features []string, units ...string) fstest.MapFS {
+		t.Helper()
+		a := answers(t)
+		a.Features = features
+		cs, err := Render(tmpl, tree, a, units, Manifest{}, testVersion)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := fstest.MapFS{}
+		for p, f := range tree {
+			out[p] = f
+		}
+		for _, c := range cs {
+			out[c.Path] = &fstest.MapFile{Data: c.New}
+		}
+		return out
+	}
+	want := "rules:\n  - batch\n  - recovery\n  # daemongen:rules\n"
+	all := []string{"batch", "metrics", "recovery"}
+	if got := string(render(fstest.MapFS{}, all, "base", "batch", "metrics", "recovery")["r.yaml"].Data); got != want {
+		t.Errorf("new: r.yaml =\n%s\nwant\n%s", got, want)
+	}
+	// metrics added last: the fragments of the features already there go in.
+	tree := render(fstest.MapFS{}, []string{"batch", "recovery"}, "base", "batch", "recovery")
+	if _, ok := tree["r.yaml"]; ok {
+		t.Fatal("r.yaml created without the feature that owns it")
+	}
+	if got := string(render(tree, all, "metrics")["r.yaml"].Data); got != want {
+		t.Errorf("add metrics: r.yaml =\n%s\nwant\n%s", got, want)
+	}
+	// batch added last: its fragment goes above recovery's, in catalog order.
+	tree = render(fstest.MapFS{}, []string{"metrics", "recovery"}, "base", "metrics", "recovery")
+	if got := string(render(tree, all, "batch")["r.yaml"].Data); got != want {
+		t.Errorf("add batch: r.yaml =\n%s\nwant\n%s", got, want)
+	}
+	a := answers(t)
+	a.Features = []string{"signals"}
+	if _, err := Render(tmpl, fstest.MapFS{}, a, []string{"base", "signals"}, Manifest{}, testVersion); err == nil || !strings.Contains(err.Error(), "nowhere.txt") {
+		t.Errorf("fragment for a file nobody creates: err = %v, want one naming nowhere.txt", err)
+	}
+}

@@ -116,6 +116,8 @@ func TestMetricsExpositionFromOutside(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	mfs = scrape() // the admin listener counts a request once answered: now the scrapes show
+
 	want := map[string]struct {
 		typ    dto.MetricType
 		labels []string
@@ -127,8 +129,28 @@ func TestMetricsExpositionFromOutside(t *testing.T) {
 		"scrapeme_batch_items_exported_total": {dto.MetricType_COUNTER, []string{"pipeline"}},
 		"scrapeme_batch_items_dropped_total":  {dto.MetricType_COUNTER, []string{"pipeline", "reason"}},
 		"scrapeme_batch_queue_length":         {dto.MetricType_GAUGE, []string{"pipeline"}},
-		"go_goroutines":                       {dto.MetricType_GAUGE, nil},
-		"process_start_time_seconds":          {dto.MetricType_GAUGE, nil},
+		// The rest of the contract's §12 table, for the default features.
+		"scrapeme_batch_queue_capacity":                         {dto.MetricType_GAUGE, []string{"pipeline"}},
+		"scrapeme_batch_exports_total":                          {dto.MetricType_COUNTER, []string{"pipeline", "result", "trigger"}},
+		"scrapeme_batch_export_duration_seconds":                {dto.MetricType_HISTOGRAM, []string{"pipeline"}},
+		"scrapeme_batch_last_export_success_timestamp_seconds":  {dto.MetricType_GAUGE, []string{"pipeline"}},
+		"scrapeme_panics_recovered_total":                       {dto.MetricType_COUNTER, []string{"component"}},
+		"scrapeme_component_restarts_total":                     {dto.MetricType_COUNTER, []string{"component", "reason"}},
+		"scrapeme_component_up":                                 {dto.MetricType_GAUGE, []string{"component"}},
+		"scrapeme_supervisor_backoff":                           {dto.MetricType_GAUGE, []string{"supervisor"}},
+		"scrapeme_health_check_status":                          {dto.MetricType_GAUGE, []string{"check", "probe"}},
+		"scrapeme_health_check_duration_seconds":                {dto.MetricType_HISTOGRAM, []string{"check"}},
+		"scrapeme_health_check_failures_total":                  {dto.MetricType_COUNTER, []string{"check"}},
+		"scrapeme_loop_last_progress_timestamp_seconds":         {dto.MetricType_GAUGE, []string{"loop"}},
+		"scrapeme_config_last_reload_successful":                {dto.MetricType_GAUGE, nil},
+		"scrapeme_config_last_reload_success_timestamp_seconds": {dto.MetricType_GAUGE, nil},
+		"scrapeme_config_reload_failures_total":                 {dto.MetricType_COUNTER, nil},
+		"scrapeme_instance_lock_held":                           {dto.MetricType_GAUGE, nil},
+		"scrapeme_http_requests_total":                          {dto.MetricType_COUNTER, []string{"code", "method", "route"}},
+		"scrapeme_http_request_duration_seconds":                {dto.MetricType_HISTOGRAM, []string{"method", "route"}},
+		"scrapeme_http_requests_in_flight":                      {dto.MetricType_GAUGE, nil},
+		"go_goroutines":                                         {dto.MetricType_GAUGE, nil},
+		"process_start_time_seconds":                            {dto.MetricType_GAUGE, nil},
 	}
 	for name, w := range want {
 		mf := mfs[name]

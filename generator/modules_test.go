@@ -137,27 +137,58 @@ func TestMergeSumsSortsLikeTheGoCommand(t *testing.T) {
 }
 
 // TestEveryAlertHasARunbookSection: each runbook_url of rules.yaml points at a heading of
-// docs/runbook.md, so a page never lands on a missing section.
+// docs/runbook.md, so a page never lands on a missing section, with metrics alone and with
+// every feature that brings alerts of its own.
 func TestEveryAlertHasARunbookSection(t *testing.T) {
-	tree := treeOf(renderNew(t, answers(t, "metrics")))
-	rules, runbook := string(tree["deploy/prometheus/rules.yaml"].Data), string(tree["docs/runbook.md"].Data)
-	anchors := map[string]bool{}
-	for _, l := range strings.Split(runbook, "\n") {
-		if h, ok := strings.CutPrefix(l, "## "); ok {
-			anchors[strings.ToLower(strings.ReplaceAll(h, " ", "-"))] = true
-		}
-	}
-	n := 0
-	for _, l := range strings.Split(rules, "\n") {
-		if _, url, ok := strings.Cut(l, "runbook_url: "); ok {
-			n++
-			_, anchor, _ := strings.Cut(strings.Trim(url, `"`), "#")
-			if !anchors[anchor] {
-				t.Errorf("runbook_url %s: no such section in docs/runbook.md", url)
+	for _, tc := range []struct {
+		set    []string
+		alerts int
+	}{{[]string{"metrics"}, 2}, {AllFeatures(), 9}} {
+		tree := treeOf(renderNew(t, answers(t, tc.set...)))
+		rules, runbook := string(tree["deploy/prometheus/rules.yaml"].Data), string(tree["docs/runbook.md"].Data)
+		anchors := map[string]bool{}
+		for _, l := range strings.Split(runbook, "\n") {
+			if h, ok := strings.CutPrefix(l, "## "); ok {
+				anchors[strings.ToLower(strings.ReplaceAll(h, " ", "-"))] = true
 			}
 		}
+		n := 0
+		for _, l := range strings.Split(rules, "\n") {
+			if _, url, ok := strings.Cut(l, "runbook_url: "); ok {
+				n++
+				_, anchor, _ := strings.Cut(strings.Trim(url, `"`), "#")
+				if !anchors[anchor] {
+					t.Errorf("%v: runbook_url %s: no such section in docs/runbook.md", tc.set, url)
+				}
+			}
+		}
+		if n != tc.alerts {
+			t.Errorf("%v: %d alerts with a runbook_url, want %d", tc.set, n, tc.alerts)
+		}
 	}
-	if n != 7 {
-		t.Errorf("%d alerts with a runbook_url, want 7", n)
+}
+
+// TestRulesReadOnlySeriesTheDaemonHas: rules.yaml, its tests and the runbook speak of a
+// feature's series exactly when the daemon has the feature: an alert on a series that can never
+// exist would be silent forever, and one missing would leave a feature unwatched.
+func TestRulesReadOnlySeriesTheDaemonHas(t *testing.T) {
+	owners := map[string]string{"_batch_": "batch", "_supervisor_backoff": "recovery", "_config_last_reload_successful": "signals"}
+	for _, set := range Combinations() {
+		if !slices.Contains(set, "metrics") || (len(set) > 4 && len(set) != len(AllFeatures())) {
+			continue // every small set and the full one: enough to see each feature on and off
+		}
+		tree := treeOf(renderNew(t, answers(t, set...)))
+		for _, file := range []string{"deploy/prometheus/rules.yaml", "deploy/prometheus/rules_test.yaml", "deploy/prometheus/operator.yaml", "docs/runbook.md", "docs/slo.md"} {
+			text := string(tree[file].Data)
+			for series, feature := range owners {
+				got, want := strings.Contains(text, "demo"+series), slices.Contains(set, feature)
+				if file == "docs/slo.md" && feature != "batch" {
+					want = false // the SLO is batch's delivery; the others only alert
+				}
+				if got != want {
+					t.Errorf("%v: %s mentions demo%s: %v, want %v (feature %s)", set, file, series, got, want, feature)
+				}
+			}
+		}
 	}
 }

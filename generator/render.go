@@ -53,9 +53,19 @@ func render(tmpl, tree fs.FS, a Answers, units []string, prev Manifest, generato
 	r := &renderer{tmpl: tmpl, tree: tree, data: a, current: map[string][]byte{}, old: map[string][]byte{},
 		frags: map[string]map[string]string{}, created: map[string]string{}, unitOf: map[string]string{}, dirty: map[string]string{},
 		sets: map[string]*template.Template{}}
-	for _, unit := range units {
+	for i, unit := range units {
 		if err := r.files(unit, unitDir(unit)+"/files"); err != nil {
 			return nil, err
+		}
+		// Fragments other features hold for the files just created (the batch rules in the
+		// metrics feature's rules.yaml): those of features already rendered, or already in the
+		// project, go in now; those of features still to come go in with them.
+		for _, f := range r.data.Features {
+			if f != unit && !slices.Contains(units[i:], f) {
+				if err := r.insertsInto(f, r.createdBy(unit)); err != nil {
+					return nil, err
+				}
+			}
 		}
 		if err := r.inserts(unit); err != nil {
 			return nil, err
@@ -290,7 +300,39 @@ func (r *renderer) fragments(unit string) (map[string]string, error) {
 // inserts puts each fragment of unit above its marker. Fragments of one marker always stand in
 // catalog order, whichever feature came first, so adding a feature later gives the same file as
 // choosing it at `new`: if a fragment of a later feature is already there, this one goes above it.
-func (r *renderer) inserts(unit string) error {
+func (r *renderer) inserts(unit string) error { return r.insertsInto(unit, nil) }
+
+// createdBy returns the set of files unit's templates created in this render.
+func (r *renderer) createdBy(unit string) map[string]bool {
+	out := map[string]bool{}
+	for p, u := range r.unitOf {
+		if u == unit {
+			out[p] = true
+		}
+	}
+	return out
+}
+
+// owned reports whether target is a file of a feature of the project other than unit, which
+// that feature has not created yet: unit's fragments for it wait for that feature (see Render).
+// Without the feature, they have no file to go to, and are left out.
+func (r *renderer) owned(target string) bool {
+	found := false
+	for _, f := range Catalog {
+		dir := unitDir(f.Name) + "/files"
+		_ = fs.WalkDir(r.tmpl, dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || found {
+				return fs.SkipAll // a feature without files (err), or done
+			}
+			found = !d.IsDir() && OutputPath(strings.TrimPrefix(p, dir+"/"), r.data.Name) == target
+			return nil
+		})
+	}
+	return found
+}
+
+// insertsInto is inserts restricted to the targets in only (every target if only is nil).
+func (r *renderer) insertsInto(unit string, only map[string]bool) error {
 	frags, err := r.fragments(unit)
 	if err != nil {
 		return err
@@ -311,6 +353,9 @@ func (r *renderer) inserts(unit string) error {
 	for _, name := range names {
 		path, marker, _ := strings.Cut(name, " ")
 		target := OutputPath(path, r.data.Name)
+		if only != nil && !only[target] {
+			continue
+		}
 		var after []string
 		for _, f := range later {
 			lf, err := r.fragments(f)
@@ -324,6 +369,9 @@ func (r *renderer) inserts(unit string) error {
 		content, ok, err := r.load(target)
 		if err != nil {
 			return err
+		}
+		if !ok && r.owned(target) {
+			continue // a feature's file: the fragment goes in when (and if) that feature does
 		}
 		if !ok {
 			return fmt.Errorf("%s: fragment for %s, which does not exist", unitDir(unit), target)
