@@ -106,7 +106,7 @@ func loadProject(dir string) (generator.Manifest, error) {
 	}
 	m, err := generator.DecodeManifest(path, data)
 	if err != nil {
-		return m, err
+		return m, usageError{err} // a broken manifest is invalid input, as it is for new --answers
 	}
 	if _, err := m.Answers.Validate(); err != nil {
 		return m, fmt.Errorf("%s: %w", path, err)
@@ -121,7 +121,12 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 	}
 	// One writer at a time: the manifest is read, the features rendered and the files written
 	// under one lock, so a concurrent add either sees this one's result or waits for it.
-	if !opts.dryRun {
+	if opts.dryRun {
+		// Where the real run would fail to take the lock, the dry run fails the same way.
+		if err := project.CheckWritable(dir); err != nil {
+			return err
+		}
+	} else {
 		lock, err := project.Acquire(context.Background(), dir, project.DefaultWait, func(msg string) { fmt.Fprintln(e.stderr, "daemongen: "+msg) })
 		if err != nil {
 			return err
@@ -218,6 +223,10 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 		return err
 	}
 	if opts.dryRun {
+		// Refuse what Apply would refuse, in its words.
+		if err := project.Check(dir, changes); err != nil {
+			return err
+		}
 		_, err := e.stdout.Write(changes.Diff())
 		return err
 	}

@@ -45,6 +45,9 @@ func Acquire(ctx context.Context, dir string, wait time.Duration, notify func(st
 	p := filepath.Join(dir, LockName)
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
+		if werr := CheckWritable(dir); werr != nil {
+			return nil, werr // the same words as --dry-run's check
+		}
 		return nil, fmt.Errorf("locking the project: %w", err)
 	}
 	deadline := time.Now().Add(wait)

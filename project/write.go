@@ -2,10 +2,12 @@ package project
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -68,17 +70,17 @@ func (e *ChangedError) Error() string {
 // ctx only bounds the wait for the lock (announced through notify, which may be nil); once
 // writing has begun it runs to the end.
 func WriteNew(ctx context.Context, dir string, changes generator.Changes, force bool, notify func(string)) error {
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-		return createFresh(dir, changes)
-	} else if err != nil {
+	exists, err := checkTarget(dir)
+	if err != nil {
 		return err
+	}
+	if !exists {
+		return createFresh(dir, changes)
 	}
 	// Refusals come first, without the lock, so a refused run leaves no lock file behind; a
 	// journal means an interrupted run to complete first, which needs the lock.
-	if _, err := os.Stat(filepath.Join(dir, JournalName)); err != nil {
-		if _, err := planInto(dir, changes, force); err != nil {
-			return err
-		}
+	if err := checkInto(dir, changes, force); err != nil {
+		return err
 	}
 	lock, err := Acquire(ctx, dir, DefaultWait, notify)
 	if err != nil {
@@ -93,6 +95,19 @@ func WriteNew(ctx context.Context, dir string, changes generator.Changes, force 
 		return err
 	}
 	return Apply(dir, todo)
+}
+
+// checkInto is what WriteNew checks of an existing dir before it locks it: that it can write
+// there, and, unless an interrupted run is to be completed first, what planInto refuses.
+func checkInto(dir string, changes generator.Changes, force bool) error {
+	if err := CheckWritable(dir); err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(dir, JournalName)); err == nil {
+		return nil
+	}
+	_, err := planInto(dir, changes, force)
+	return err
 }
 
 // planInto returns the changes still to write into the existing dir, or why not to write.
@@ -115,28 +130,45 @@ func planInto(dir string, changes generator.Changes, force bool) (generator.Chan
 		return filepath.SkipAll
 	})
 	if err != nil {
-		return nil, err
+		return nil, describe(root, dir, err)
 	}
 	var conflicts []string
 	var todo generator.Changes
+	var pathErr error
+	writeIn := map[string]bool{}
 	for _, c := range changes {
+		w, err := checkPath(dir, c.Path)
+		switch {
+		case err != nil:
+			pathErr = cmp.Or(pathErr, err)
+			continue
+		case !w.exists:
+			todo = append(todo, c)
+			writeIn[w.dir] = true
+			continue
+		}
 		got, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(c.Path)))
 		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			todo = append(todo, c)
 		case err != nil:
-			return nil, err
+			pathErr = cmp.Or(pathErr, describe(filepath.Join(dir, filepath.FromSlash(c.Path)), filepath.Join(dir, c.Path), err))
 		case !bytes.Equal(got, c.New):
 			conflicts = append(conflicts, c.Path)
 		}
 	}
 	switch {
-	case len(todo) == 0 && len(conflicts) == 0:
+	case pathErr == nil && len(todo) == 0 && len(conflicts) == 0:
 		return nil, ErrUnchanged
 	case !empty && !force:
 		return nil, fmt.Errorf("%s: %w; choose another name or --output, or pass --force to add files without overwriting any", dir, ErrNotEmpty)
+	case pathErr != nil:
+		return nil, pathErr
 	case len(conflicts) > 0:
 		return nil, &ExistingFilesError{Dir: dir, Paths: conflicts}
+	}
+	for _, d := range slices.Sorted(maps.Keys(writeIn)) {
+		if err := CheckWritable(d); err != nil {
+			return nil, err
+		}
 	}
 	return todo, nil
 }
@@ -197,7 +229,10 @@ func createFresh(dir string, changes generator.Changes) error {
 	if err := step("rename the project into place"); err != nil {
 		return fail(err)
 	}
-	if err := os.Rename(tmp, dir); err != nil {
+	if err := renameNoReplace(tmp, dir); err != nil {
+		if _, serr := os.Lstat(dir); serr == nil {
+			return fail(fmt.Errorf("%s appeared while daemongen was creating it (another run?); nothing was written: run the command again", dir))
+		}
 		return fail(fmt.Errorf("moving the new project into place at %s: %w", dir, unwrapLink(err)))
 	}
 	// No fsync: a new project is disposable until the user has worked in it, and syncing
@@ -233,22 +268,9 @@ func removeStaleSiblings(parent, prefix string) {
 // replaced, the manifest last. A failure restores what was already replaced; a crash is
 // completed by Recover in the next run.
 func Apply(dir string, changes generator.Changes) error {
-	// Writes, then removals, then the manifest: the manifest is the last thing to change.
-	ordered := slices.Clone(changes)
-	rank := func(c generator.Change) int {
-		switch {
-		case c.Path == generator.ManifestName:
-			return 2
-		case c.Delete:
-			return 1
-		}
-		return 0
-	}
-	slices.SortStableFunc(ordered, func(x, y generator.Change) int { return rank(x) - rank(y) })
-	for _, c := range ordered {
-		if err := checkOld(dir, c); err != nil {
-			return err
-		}
+	ordered := ordered(changes)
+	if err := Check(dir, ordered); err != nil {
+		return err
 	}
 	var made []string
 	var all []staged
@@ -310,20 +332,6 @@ func Apply(dir string, changes generator.Changes) error {
 	}
 	if err := removeJournal(dir); err != nil {
 		return fmt.Errorf("every file is written, but removing %s failed: %w (the next daemongen run removes it)", JournalName, err)
-	}
-	return nil
-}
-
-// checkOld reports a ChangedError unless the target holds c.Old (or is absent when Old is nil).
-func checkOld(dir string, c generator.Change) error {
-	got, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(c.Path)))
-	switch {
-	case errors.Is(err, fs.ErrNotExist) && c.Old == nil:
-		return nil
-	case err != nil && !errors.Is(err, fs.ErrNotExist):
-		return err
-	case err != nil || c.Old == nil || !bytes.Equal(got, c.Old):
-		return &ChangedError{Path: c.Path}
 	}
 	return nil
 }
@@ -536,16 +544,11 @@ func unwrapLink(err error) error {
 }
 
 // CheckNew reports what WriteNew would refuse, without writing anything: for --dry-run, which
-// should fail when the real run would.
+// should fail when the real run would, with the same message.
 func CheckNew(dir string, changes generator.Changes, force bool) error {
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-		return nil
-	} else if err != nil {
+	exists, err := checkTarget(dir)
+	if err != nil || !exists {
 		return err
 	}
-	if _, err := os.Stat(filepath.Join(dir, JournalName)); err == nil {
-		return nil // an interrupted run, which the real run completes first
-	}
-	_, err := planInto(dir, changes, force)
-	return err
+	return checkInto(dir, changes, force)
 }
