@@ -69,12 +69,14 @@ func (e *RecoveryError) Error() string {
 }
 
 // Recover completes a change an interrupted run left in the journal of the project in dir and
-// removes the temporary files of interrupted runs; it returns the files it wrote. The caller
+// removes the temporary files of interrupted runs (in the project, and the hidden temporary
+// directories a crashed new of it left beside it); it returns the files it wrote. The caller
 // holds the project lock, so no other run is writing. A file that already has its new content
 // is skipped; one that still has its old content (or is still absent) is written; anything
 // else stops recovery.
 func Recover(dir string) (completed []string, err error) {
 	data, err := os.ReadFile(filepath.Join(dir, JournalName))
+	removeStaleSiblings(filepath.Dir(dir), filepath.Base(dir))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		removeTemps(dir, nil)

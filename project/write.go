@@ -173,43 +173,30 @@ func planInto(dir string, changes generator.Changes, force bool) (generator.Chan
 	return todo, nil
 }
 
-// createFresh builds the project in a hidden sibling directory and renames it into place. The
-// sibling is flock(2)ed while it is being built, so the next run can tell a crashed run's
-// leftover (unlocked) from a concurrent run's work in progress (locked) and remove only the former.
+// createFresh builds the project in a hidden temporary directory and renames it into place.
+// The temporary directory is made in the nearest existing ancestor of dir (its parent, unless
+// --output names directories still to be made: those are made only just before the rename,
+// so a crash leaves no empty directory). It is flock(2)ed while it is being built, so the next
+// run can tell a crashed run's leftover (unlocked) from a concurrent run's work in progress
+// (locked) and remove only the former.
 func createFresh(dir string, changes generator.Changes) error {
 	parent := filepath.Dir(dir)
-	madeParents, err := mkdirAll(parent)
+	base := nearestDir(parent)
+	removeStaleSiblings(base, "")
+	tmp, hold, err := lockedTempDir(base, "."+filepath.Base(dir)+tempPrefix)
 	if err != nil {
-		removeEmpty(madeParents)
-		return err
-	}
-	var tmp string
-	fail := func(err error) error {
-		if tmp != "" {
-			os.RemoveAll(tmp)
-		}
-		removeEmpty(madeParents)
-		return err
-	}
-	prefix := "." + filepath.Base(dir) + ".daemongen-"
-	removeStaleSiblings(parent, prefix)
-	err = step("create the temporary directory")
-	if err == nil {
-		tmp, err = os.MkdirTemp(parent, prefix+"*")
-	}
-	if err != nil {
-		return fail(err)
-	}
-	hold, err := os.Open(tmp)
-	if err != nil {
-		return fail(fmt.Errorf("creating %s: %w", dir, err))
+		return fmt.Errorf("creating %s: %w", dir, err)
 	}
 	defer hold.Close()
-	if err := tryLock(hold); err != nil {
-		return fail(fmt.Errorf("creating %s: %w", dir, err))
-	}
 	defer os.RemoveAll(tmp) // a no-op after the rename succeeded
+	var madeParents []string
+	fail := func(err error) error {
+		os.RemoveAll(tmp)
+		removeEmpty(madeParents)
+		return err
+	}
 	made := map[string]bool{}
+	written := []string{tmp}
 	for _, c := range changes {
 		// Plain writes: nobody can see the temporary directory until the final rename.
 		p := filepath.Join(tmp, filepath.FromSlash(c.Path))
@@ -220,11 +207,21 @@ func createFresh(dir string, changes generator.Changes) error {
 			made[d] = true
 		}
 		if err := errors.Join(step("write %s", c.Path), os.WriteFile(p, c.New, 0o644)); err != nil {
-			return fail(fmt.Errorf("writing %s: %w", c.Path, err))
+			return fail(fmt.Errorf("writing %s: %w", c.Path, unwrapLink(err)))
 		}
+		written = append(written, p)
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp creates 0700
 		return fail(err)
+	}
+	// The content must be on disk before the name is: otherwise a power loss just after the
+	// rename can leave the project with empty files, which nothing would ever repair.
+	if err := errors.Join(step("sync the project"), durable(written)); err != nil {
+		return fail(fmt.Errorf("syncing the new project: %w", unwrapLink(err)))
+	}
+	madeParents, err = mkdirAll(parent)
+	if err != nil {
+		return fail(fmt.Errorf("creating %s: %w", parent, err))
 	}
 	if err := step("rename the project into place"); err != nil {
 		return fail(err)
@@ -235,25 +232,58 @@ func createFresh(dir string, changes generator.Changes) error {
 		}
 		return fail(fmt.Errorf("moving the new project into place at %s: %w", dir, unwrapLink(err)))
 	}
-	// No fsync: a new project is disposable until the user has worked in it, and syncing
-	// would double the time `new` takes. (add, which replaces the user's files, syncs.)
+	syncDir(parent)
 	return nil
 }
 
-// removeStaleSiblings removes temporary project directories of crashed runs: those whose flock
-// can be taken, so no live run is building them.
-func removeStaleSiblings(parent, prefix string) {
+// lockedTempDir makes a temporary directory in parent and flock(2)s it. Another run's
+// removeStaleSiblings may take the directory between the mkdir and the flock (it looks like a
+// crashed run's): then this one tries again with a new directory.
+func lockedTempDir(parent, prefix string) (string, *os.File, error) {
+	for attempt := 0; ; attempt++ {
+		if err := step("create the temporary directory"); err != nil {
+			return "", nil, err
+		}
+		tmp, err := os.MkdirTemp(parent, prefix+"*")
+		if err != nil {
+			return "", nil, unwrapLink(err)
+		}
+		hold, err := os.Open(tmp)
+		if err == nil {
+			err = tryLock(hold)
+			if err == nil {
+				if st, serr := os.Stat(tmp); serr == nil {
+					if hst, herr := hold.Stat(); herr == nil && os.SameFile(st, hst) {
+						return tmp, hold, nil // locked, and still the directory named tmp
+					}
+				}
+			}
+			hold.Close()
+		}
+		if attempt == 10 {
+			os.RemoveAll(tmp)
+			return "", nil, fmt.Errorf("another daemongen run kept removing the temporary directory: %w", err)
+		}
+	}
+}
+
+// removeStaleSiblings removes, in parent, the hidden temporary project directories of crashed
+// new runs (.NAME.daemongen-*, for NAME starting with name, or any NAME when name is "")
+// whose flock can be taken, so no live run is building them.
+func removeStaleSiblings(parent, name string) {
 	entries, _ := os.ReadDir(parent)
 	for _, e := range entries {
-		if !e.IsDir() || !strings.HasPrefix(e.Name(), prefix) {
+		n := e.Name()
+		i := strings.LastIndex(n, tempPrefix)
+		if !e.IsDir() || i < 2 || n[0] != '.' || strings.Trim(n[i+len(tempPrefix):], "0123456789") != "" || (name != "" && n[1:i] != name) {
 			continue
 		}
-		p := filepath.Join(parent, e.Name())
+		p := filepath.Join(parent, n)
 		f, err := os.Open(p)
 		if err != nil {
 			continue
 		}
-		if tryLock(f) == nil {
+		if tryLock(f) == nil && step("remove %s", n) == nil {
 			os.RemoveAll(p)
 		}
 		f.Close()
@@ -287,7 +317,7 @@ func Apply(dir string, changes generator.Changes) error {
 			all = append(all, staged{rel: c.Path, final: filepath.Join(dir, filepath.FromSlash(c.Path)), remove: true})
 			continue
 		}
-		s, err := prepare(dir, c.Path, c.Old != nil, c.New, &made)
+		s, err := prepare(dir, c.Path, c.Old != nil, c.New)
 		if err != nil {
 			return cleanup(fmt.Errorf("writing %s: %w", c.Path, unwrapLink(err)))
 		}
@@ -307,14 +337,14 @@ func Apply(dir string, changes generator.Changes) error {
 	if err := durable(tmps); err != nil {
 		return cleanup(fmt.Errorf("syncing the staged files: %w", err))
 	}
-	if err := journal.commit(); err != nil {
+	if err := journal.commit(nil); err != nil {
 		return cleanup(fmt.Errorf("writing the journal: %w", unwrapLink(err)))
 	}
 	all = all[:len(all)-1]
 	syncDir(dir)
 	var dirs []string
 	for i, s := range all {
-		if err := s.commit(); err != nil {
+		if err := s.commit(&made); err != nil {
 			for _, rest := range all[i:] {
 				os.Remove(rest.tmp)
 			}
@@ -324,6 +354,9 @@ func Apply(dir string, changes generator.Changes) error {
 			return fmt.Errorf("writing %s: %w (the files already written were restored; nothing changed)", s.rel, unwrapLink(err))
 		}
 		dirs = append(dirs, filepath.Dir(s.final))
+	}
+	for _, d := range made {
+		dirs = append(dirs, filepath.Dir(d)) // where the new directory's name is
 	}
 	// The renames must be durable before the journal goes; otherwise a power loss could undo
 	// some of them with no journal left to redo them.
@@ -375,18 +408,13 @@ type staged struct {
 // prepare stages content for the project file rel. An existing file is replaced where it really
 // lives (a symlink stays a symlink, its target gets the content) and keeps its mode and, where
 // permitted, its owner and group; a new file is created 0644 and never replaces one that
-// appeared in the meantime. Directories created are appended to made.
-func prepare(dir, rel string, exists bool, content []byte, made *[]string) (staged, error) {
+// appeared in the meantime. A new file's missing directories are made only by commit, after
+// the commit point, so a run that dies before it leaves no empty directory: until then the
+// file is staged in the nearest directory that exists (the same file system as the new ones).
+func prepare(dir, rel string, exists bool, content []byte) (staged, error) {
 	p := filepath.Join(dir, filepath.FromSlash(rel))
 	if !exists {
-		dirs, err := mkdirAll(filepath.Dir(p))
-		if made != nil {
-			*made = append(*made, dirs...)
-		}
-		if err != nil {
-			return staged{}, err
-		}
-		tmp, err := stage(filepath.Dir(p), rel, content, 0o644, nil)
+		tmp, err := stage(nearestDir(filepath.Dir(p)), rel, content, 0o644, nil)
 		return staged{rel: rel, tmp: tmp, final: p, create: true}, err
 	}
 	target, err := filepath.EvalSymlinks(p)
@@ -402,9 +430,20 @@ func prepare(dir, rel string, exists bool, content []byte, made *[]string) (stag
 	return staged{rel: rel, tmp: tmp, final: target}, err
 }
 
+// nearestDir returns d or its nearest ancestor that exists.
+func nearestDir(d string) string {
+	for {
+		if _, err := os.Stat(d); err == nil || filepath.Dir(d) == d {
+			return d
+		}
+		d = filepath.Dir(d)
+	}
+}
+
 // commit moves the staged file into place: a rename, or for a new file a hard link, which
-// fails if the file appeared in the meantime instead of replacing it.
-func (s staged) commit() error {
+// fails if the file appeared in the meantime instead of replacing it. The directories it makes
+// for a new file are appended to made, for a rollback to remove.
+func (s staged) commit(made *[]string) error {
 	if s.remove {
 		if err := step("remove %s", s.rel); err != nil {
 			return err
@@ -423,6 +462,13 @@ func (s staged) commit() error {
 		return nil
 	}
 	defer os.Remove(s.tmp)
+	dirs, err := mkdirAll(filepath.Dir(s.final))
+	if made != nil {
+		*made = append(*made, dirs...)
+	}
+	if err != nil {
+		return err
+	}
 	if err := step("link %s", s.rel); err != nil {
 		return err
 	}
@@ -450,7 +496,7 @@ func removeFile(p string) error {
 // putFile writes one project file durably (prepare, sync, commit, sync): for recovery and
 // rollback, which handle few files.
 func putFile(dir, rel string, exists bool, content []byte, made *[]string) error {
-	s, err := prepare(dir, rel, exists, content, made)
+	s, err := prepare(dir, rel, exists, content)
 	if err != nil {
 		return err
 	}
@@ -458,7 +504,7 @@ func putFile(dir, rel string, exists bool, content []byte, made *[]string) error
 		os.Remove(s.tmp)
 		return err
 	}
-	if err := s.commit(); err != nil {
+	if err := s.commit(made); err != nil {
 		return err
 	}
 	return durable([]string{filepath.Dir(s.final)})
