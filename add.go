@@ -99,8 +99,13 @@ func findProject(dir string) (string, error) {
 
 // loadProject reads and checks the manifest of the project in dir.
 func loadProject(dir string) (generator.Manifest, error) {
+	return loadProjectFrom(dir, onDisk(dir))
+}
+
+// loadProjectFrom is loadProject reading the project's files with read.
+func loadProjectFrom(dir string, read func(string) ([]byte, error)) (generator.Manifest, error) {
 	path := filepath.Join(dir, generator.ManifestName)
-	data, err := os.ReadFile(path)
+	data, err := read(generator.ManifestName)
 	if err != nil {
 		return generator.Manifest{}, err
 	}
@@ -230,7 +235,7 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 		_, err := e.stdout.Write(changes.Diff())
 		return err
 	}
-	modified := modifiedFiles(dir, m)
+	modified := modifiedFiles(m, onDisk(dir))
 	// Ctrl-C, a hang-up or a kill between the first and the last rename would leave a mix for
 	// the next run to complete; ignore them for those few milliseconds. (A kill -9 cannot be
 	// ignored: the journal lets the next daemongen run complete the change.)
@@ -300,11 +305,11 @@ func requiredBy(feature string, requested []string) string {
 }
 
 // modifiedFiles lists the files whose content differs from what daemongen last wrote, and
-// generated files that are gone, by the hashes in the manifest.
-func modifiedFiles(dir string, m generator.Manifest) []string {
+// generated files that are gone, by the hashes in the manifest. read reads a project file.
+func modifiedFiles(m generator.Manifest, read func(rel string) ([]byte, error)) []string {
 	var out []string
 	for p, want := range m.Files {
-		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))
+		data, err := read(p)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			out = append(out, p+" (deleted)")
@@ -321,6 +326,11 @@ func modifiedFiles(dir string, m generator.Manifest) []string {
 	return out
 }
 
+// onDisk reads the project files of dir.
+func onDisk(dir string) func(string) ([]byte, error) {
+	return func(rel string) ([]byte, error) { return os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel))) }
+}
+
 func newStatusCmd(e *env) *cobra.Command {
 	var dir string
 	cmd := &cobra.Command{
@@ -332,35 +342,61 @@ func newStatusCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			m, err := loadProject(root)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "project:   %s (%s)\n", m.Answers.Name, m.Answers.Module)
-			fmt.Fprintf(e.stdout, "generator: %s\n", m.Generator)
-			fmt.Fprintf(e.stdout, "features:  %s\n", featureList(m.Answers.Features))
-			var available []string
-			for _, f := range generator.AllFeatures() {
-				if !slices.Contains(m.Answers.Features, f) {
-					available = append(available, f)
-				}
-			}
-			fmt.Fprintf(e.stdout, "can add:   %s\n", featureList(available))
-			if _, err := os.Stat(filepath.Join(root, project.JournalName)); err == nil {
-				fmt.Fprintf(e.stdout, "pending:   an interrupted daemongen run left %s; the next add completes it\n", project.JournalName)
-			}
-			modified := modifiedFiles(root, m)
-			if len(modified) == 0 {
-				fmt.Fprintln(e.stdout, "all generated files are as daemongen wrote them")
-				return nil
-			}
-			fmt.Fprintf(e.stdout, "changed since generated (%d):\n", len(modified))
-			for _, p := range modified {
-				fmt.Fprintf(e.stdout, "  %s\n", p)
-			}
-			return nil
+			return runStatus(e, root)
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "", "project directory (default: the nearest directory upward holding .daemongen.json)")
 	return cmd
+}
+
+// runStatus reports the project in root. It holds the lock shared, so it never reads a
+// project an add or update is halfway through. After a crash it writes nothing (it may run in
+// a read-only checkout, and completing a change is the next writing run's job): it reports
+// the project as that completion will leave it, and says a change is pending.
+func runStatus(e *env, root string) error {
+	lock, err := project.AcquireShared(context.Background(), root, project.DefaultWait, func(msg string) { fmt.Fprintln(e.stderr, "daemongen: "+msg) })
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	pending, interrupted, err := project.Pending(root)
+	if err != nil {
+		return err
+	}
+	read := func(rel string) ([]byte, error) {
+		if data, ok := pending[rel]; ok {
+			if data == nil {
+				return nil, fs.ErrNotExist
+			}
+			return data, nil
+		}
+		return onDisk(root)(rel)
+	}
+	m, err := loadProjectFrom(root, read)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "project:   %s (%s)\n", m.Answers.Name, m.Answers.Module)
+	fmt.Fprintf(e.stdout, "generator: %s\n", m.Generator)
+	fmt.Fprintf(e.stdout, "features:  %s\n", featureList(m.Answers.Features))
+	var available []string
+	for _, f := range generator.AllFeatures() {
+		if !slices.Contains(m.Answers.Features, f) {
+			available = append(available, f)
+		}
+	}
+	fmt.Fprintf(e.stdout, "can add:   %s\n", featureList(available))
+	if interrupted {
+		fmt.Fprintf(e.stdout, "pending:   an interrupted daemongen run left %s half-applied (%d files); shown as it will be: the next add, update or new there completes it\n", project.JournalName, len(pending))
+	}
+	modified := modifiedFiles(m, read)
+	if len(modified) == 0 {
+		fmt.Fprintln(e.stdout, "all generated files are as daemongen wrote them")
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "changed since generated (%d):\n", len(modified))
+	for _, p := range modified {
+		fmt.Fprintf(e.stdout, "  %s\n", p)
+	}
+	return nil
 }

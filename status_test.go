@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/daemongen/daemongen/project"
+)
+
+// TestStatusWaitsForAWriter: status takes the project lock (shared), so it never reads a
+// project while add or update is replacing its files; it says it waits.
+func TestStatusWaitsForAWriter(t *testing.T) {
+	dir := newProject(t, "none")
+	lock, err := project.Acquire(context.Background(), dir, time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan result, 1)
+	go func() { done <- daemongen(t, nil, "status", "--dir", dir) }()
+	select {
+	case r := <-done:
+		lock.Unlock()
+		t.Fatalf("status ran while another run held the lock: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	case <-time.After(500 * time.Millisecond):
+	}
+	lock.Unlock()
+	r := <-done
+	if r.code != 0 || !strings.Contains(r.stderr, "waiting up to 10s for another daemongen run") {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	// Two readers do not wait for each other.
+	shared, err := project.AcquireShared(context.Background(), dir, time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shared.Unlock()
+	if r := daemongen(t, nil, "status", "--dir", dir); r.code != 0 || r.stderr != "" {
+		t.Fatalf("status beside another reader: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestStatusAfterACrashShowsTheProjectRecoveryWillLeave: after a crash past add's commit
+// point, status (which writes nothing, so does not complete the change) reports the features
+// and edits the project will have once the next run completes it, plus the pending change,
+// instead of listing daemongen's own half-applied files as the user's edits.
+func TestStatusAfterACrashShowsTheProjectRecoveryWillLeave(t *testing.T) {
+	if testing.Short() {
+		t.Skip("re-executes daemongen")
+	}
+	ref := editedProject(t)
+	commit := stepsBeforeCommit(t, "add", "docker", "--dir", ref)
+	_, steps := countSteps(t, "add", "docker", "--dir", editedProject(t))
+	wantStatus := daemongen(t, nil, "status", "--dir", ref).stdout
+	for _, n := range []int{commit + 1, (commit + steps) / 2, steps - 1} {
+		dir := editedProject(t)
+		crashAt(t, n, "add", "docker", "--dir", dir)
+		before := snapshot(t, dir)
+		r := daemongen(t, nil, "status", "--dir", dir)
+		label := fmt.Sprintf("crash at step %d of %d", n, steps)
+		sameSnapshot(t, label+": status", before, snapshot(t, dir))
+		var lines []string
+		pending := false
+		for _, l := range strings.SplitAfter(r.stdout, "\n") {
+			if strings.HasPrefix(l, "pending:") {
+				pending = true
+				continue
+			}
+			lines = append(lines, l)
+		}
+		if got := strings.Join(lines, ""); r.code != 0 || !pending || got != strings.ReplaceAll(wantStatus, ref, dir) {
+			t.Errorf("%s: status exit %d\n%s\nwant a pending line and\n%s", label, r.code, r.stdout, wantStatus)
+		}
+	}
+}
