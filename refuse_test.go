@@ -265,3 +265,48 @@ func TestConcurrentNewOfTheSameName(t *testing.T) {
 		t.Errorf("the other run's directory now holds %v", got)
 	}
 }
+
+// TestNonCanonicalSettingsAreRefused: a setting is written into deployment files and the
+// README verbatim, so it must be written plainly; a value Go would parse but no one would write
+// (a sign, a leading zero, units out of order) is refused with the plain form to use, and no
+// suggestion repeats the invalid input.
+func TestNonCanonicalSettingsAreRefused(t *testing.T) {
+	tests := []struct {
+		flag, value, suggest string
+	}{
+		{"--shutdown-timeout", "+5s", "use 5s"},
+		{"--shutdown-timeout", "5.s", "use 5s"},
+		{"--shutdown-timeout", "30s1m", "use 1m30s"},
+		{"--shutdown-timeout", "1s500ms", "use 1.5s"},
+		{"--shutdown-timeout", "05s", "use 5s"},
+		{"--shutdown-timeout", "60s0ms", "use 1m"},
+		{"--memory-limit", "0128MiB", "use 128MiB"},
+		{"--memory-limit", "+256MiB", "use 256MiB"},
+		{"--memory-limit", "0MiB", "out of range"},
+		{"--module", "example.com/con", "example.com/"},
+		{"--module", "example.com/xx/v0", "example.com/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.flag+"="+tt.value, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			r := daemongen(t, nil, "new", "demo", "-m", "example.com/demo", "-f", "k8s", tt.flag, tt.value)
+			if r.code != 2 || !strings.Contains(r.stderr, tt.suggest) || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+				t.Fatalf("exit %d, stderr %q; want exit 2 and %q", r.code, r.stderr, tt.suggest)
+			}
+			for _, lead := range []string{"use ", "try " + tt.flag + " "} {
+				if i := strings.LastIndex(r.stderr, lead); i >= 0 {
+					if got, _, _ := strings.Cut(strings.TrimSpace(r.stderr[i+len(lead):]), " "); strings.TrimRight(got, ";,)") == tt.value {
+						t.Errorf("the suggestion repeats the invalid input: %s", r.stderr)
+					}
+				}
+			}
+		})
+	}
+	// The plain forms are accepted as they are.
+	for _, v := range []string{"5s", "1m30s", "1.5s", "1500ms", "10m", "1m"} {
+		out := t.TempDir()
+		if r := daemongen(t, nil, "new", "demo", "-m", "example.com/demo", "-f", "k8s", "--shutdown-timeout", v, "-o", out); r.code != 0 {
+			t.Errorf("--shutdown-timeout %s: exit %d: %s", v, r.code, r.stderr)
+		}
+	}
+}
