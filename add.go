@@ -131,6 +131,11 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 		if err := project.CheckWritable(dir); err != nil {
 			return err
 		}
+		lock, err := readLock(e, dir)
+		if err != nil {
+			return err
+		}
+		defer lock.Unlock()
 	} else {
 		lock, err := project.Acquire(context.Background(), dir, project.DefaultWait, func(msg string) { fmt.Fprintln(e.stderr, "daemongen: "+msg) })
 		if err != nil {
@@ -399,4 +404,19 @@ func runStatus(e *env, root string) error {
 		fmt.Fprintf(e.stdout, "  %s\n", p)
 	}
 	return nil
+}
+
+// readLock holds the project lock shared for a run that only reads it (--dry-run, --check), so
+// it never sees an add or update halfway. A change a crash left pending cannot be shown
+// truthfully without completing it, which is a write: such a run is refused.
+func readLock(e *env, dir string) (*project.Lock, error) {
+	lock, err := project.AcquireShared(context.Background(), dir, project.DefaultWait, func(msg string) { fmt.Fprintln(e.stderr, "daemongen: "+msg) })
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(dir, project.JournalName)); err == nil {
+		lock.Unlock()
+		return nil, fmt.Errorf("an interrupted daemongen run left a change half-applied in %s (daemongen status shows it); run add or update without --dry-run or --check to complete it first", dir)
+	}
+	return lock, nil
 }

@@ -31,6 +31,25 @@ func TestStatusWaitsForAWriter(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stderr, "waiting up to 10s for another daemongen run") {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
+	// Runs that only read wait too.
+	for _, args := range [][]string{{"add", "lock", "--dry-run"}, {"update", "--check"}, {"update", "--dry-run"}} {
+		lock, err := project.Acquire(context.Background(), dir, time.Second, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan result, 1)
+		go func() { done <- daemongen(t, nil, append(args, "--dir", dir)...) }()
+		select {
+		case r := <-done:
+			lock.Unlock()
+			t.Fatalf("%q ran while another run held the lock: exit %d\n%s%s", args, r.code, r.stdout, r.stderr)
+		case <-time.After(300 * time.Millisecond):
+		}
+		lock.Unlock()
+		if r := <-done; r.code == 2 || !strings.Contains(r.stderr, "waiting up to 10s") {
+			t.Fatalf("%q: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+	}
 	// Two readers do not wait for each other.
 	shared, err := project.AcquireShared(context.Background(), dir, time.Second, nil)
 	if err != nil {
@@ -73,5 +92,10 @@ func TestStatusAfterACrashShowsTheProjectRecoveryWillLeave(t *testing.T) {
 		if got := strings.Join(lines, ""); r.code != 0 || !pending || got != strings.ReplaceAll(wantStatus, ref, dir) {
 			t.Errorf("%s: status exit %d\n%s\nwant a pending line and\n%s", label, r.code, r.stdout, wantStatus)
 		}
+		// A dry run cannot show a diff against a half-applied project without completing it.
+		if r := daemongen(t, nil, "add", "lock", "--dry-run", "--dir", dir); r.code != 1 || !strings.Contains(r.stderr, "left a change half-applied") {
+			t.Errorf("%s: add --dry-run: exit %d, stderr %q", label, r.code, r.stderr)
+		}
+		sameSnapshot(t, label+": dry run", before, snapshot(t, dir))
 	}
 }

@@ -104,6 +104,13 @@ func runUpdate(e *env, cmd *cobra.Command, opts updateOptions) error {
 			return err
 		}
 	}
+	if !writes {
+		lock, err := readLock(e, dir)
+		if err != nil {
+			return err
+		}
+		defer lock.Unlock()
+	}
 	if writes {
 		// The same lock and recovery as add: one writer at a time, and a crashed run's
 		// change is completed before this one reads the project.
