@@ -120,6 +120,25 @@ func loadProjectFrom(dir string, read func(string) ([]byte, error)) (generator.M
 }
 
 func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
+	// The command line is checked first: a typo must not write anything, not even the
+	// completion of an interrupted run, which taking the lock below would do.
+	var requested []string
+	for _, arg := range args {
+		if strings.Trim(arg, " ,") == "" {
+			return usageErrorf("an empty feature name: name features (daemongen features lists them)")
+		}
+		names, err := generator.ParseFeatures(arg)
+		if err != nil {
+			return usageError{err}
+		}
+		for _, n := range names {
+			if _, ok := generator.Lookup(n); !ok {
+				_, err := generator.Resolve([]string{n}) // its message suggests the nearest name
+				return err
+			}
+		}
+		requested = append(requested, names...)
+	}
 	dir, err := findProject(opts.dir)
 	if err != nil {
 		return err
@@ -155,14 +174,6 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 	m, err := loadProject(dir)
 	if err != nil {
 		return err
-	}
-	var requested []string
-	for _, arg := range args {
-		names, err := generator.ParseFeatures(arg)
-		if err != nil {
-			return usageError{err}
-		}
-		requested = append(requested, names...)
 	}
 	// Unknown names are usage errors (exit 2); a conflict with the project is a refusal (exit 1).
 	want, err := generator.Resolve(slices.Concat(m.Answers.Features, requested))
@@ -383,7 +394,7 @@ func runStatus(e *env, root string) error {
 	}
 	fmt.Fprintf(e.stdout, "project:   %s (%s)\n", m.Answers.Name, m.Answers.Module)
 	fmt.Fprintf(e.stdout, "generator: %s\n", m.Generator)
-	fmt.Fprintf(e.stdout, "features:  %s\n", featureList(m.Answers.Features))
+	fmt.Fprintf(e.stdout, "features:  %s\n", featureList(unique(m.Answers.Features))) // a hand-edited list may repeat one
 	var available []string
 	for _, f := range generator.AllFeatures() {
 		if !slices.Contains(m.Answers.Features, f) {
@@ -419,4 +430,15 @@ func readLock(e *env, dir string) (*project.Lock, error) {
 		return nil, fmt.Errorf("an interrupted daemongen run left a change half-applied in %s (daemongen status shows it); run add or update without --dry-run or --check to complete it first", dir)
 	}
 	return lock, nil
+}
+
+// unique returns xs without repetitions, in the order of first appearance.
+func unique(xs []string) []string {
+	var out []string
+	for _, x := range xs {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }

@@ -214,6 +214,9 @@ func collectAnswers(cmd *cobra.Command, opts newOptions, args []string, mayAsk b
 		a.Module = opts.module
 	}
 	if flags.Changed("features") {
+		if strings.Trim(opts.features, " ,") == "" {
+			return a, prompts.Missing{}, usageErrorf("--features is empty: name features (comma-separated), or none, or all (see daemongen features)")
+		}
 		names, err := generator.ParseFeatures(opts.features)
 		if err != nil {
 			return a, prompts.Missing{}, usageErrorf("--features: %w", err)

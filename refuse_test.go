@@ -310,3 +310,19 @@ func TestNonCanonicalSettingsAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyFeatureListsAreRefused: an empty --features (a variable that expanded to nothing)
+// or an empty add argument is a usage error, not "none" or "nothing to do".
+func TestEmptyFeatureListsAreRefused(t *testing.T) {
+	dir := newProject(t, "none")
+	for _, args := range [][]string{
+		{"new", "demo", "--yes", "-f", "", "-o", t.TempDir()},
+		{"new", "demo", "--yes", "-f", " , ", "-o", t.TempDir()},
+		{"add", "", "--dir", dir},
+	} {
+		r := daemongen(t, nil, args...)
+		if r.code != 2 || !strings.Contains(r.stderr, "empty") {
+			t.Errorf("%q: exit %d, stderr %q; want exit 2", args, r.code, r.stderr)
+		}
+	}
+}

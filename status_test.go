@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/daemongen/daemongen/generator"
 	"github.com/daemongen/daemongen/project"
 )
 
@@ -92,10 +95,28 @@ func TestStatusAfterACrashShowsTheProjectRecoveryWillLeave(t *testing.T) {
 		if got := strings.Join(lines, ""); r.code != 0 || !pending || got != strings.ReplaceAll(wantStatus, ref, dir) {
 			t.Errorf("%s: status exit %d\n%s\nwant a pending line and\n%s", label, r.code, r.stdout, wantStatus)
 		}
+		// A typo writes nothing, not even the completion of the interrupted run.
+		if r := daemongen(t, nil, "add", "lok", "--dir", dir); r.code != 2 || !strings.Contains(r.stderr, `did you mean "lock"`) {
+			t.Errorf("%s: add lok: exit %d, stderr %q", label, r.code, r.stderr)
+		}
+		sameSnapshot(t, label+": add with a typo", before, snapshot(t, dir))
 		// A dry run cannot show a diff against a half-applied project without completing it.
 		if r := daemongen(t, nil, "add", "lock", "--dry-run", "--dir", dir); r.code != 1 || !strings.Contains(r.stderr, "left a change half-applied") {
 			t.Errorf("%s: add --dry-run: exit %d, stderr %q", label, r.code, r.stderr)
 		}
 		sameSnapshot(t, label+": dry run", before, snapshot(t, dir))
+	}
+}
+
+// TestStatusListsAHandEditedFeatureOnce: a manifest whose feature list repeats a name (edited
+// by hand) is shown with each feature once.
+func TestStatusListsAHandEditedFeatureOnce(t *testing.T) {
+	dir := newProject(t, "signals")
+	p := filepath.Join(dir, generator.ManifestName)
+	b, _ := os.ReadFile(p)
+	os.WriteFile(p, []byte(strings.Replace(string(b), `"features": [`, `"features": ["signals", `, 1)), 0o644)
+	r := daemongen(t, nil, "status", "--dir", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, "features:  signals\n") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
