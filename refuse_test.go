@@ -114,6 +114,10 @@ func TestDryRunRefusesWhatTheRealRunRefuses(t *testing.T) {
 			os.Symlink("loop", filepath.Join(out, "loop"))
 			return newArgs(filepath.Join(out, "loop"))
 		}, 2, "invalid --output"},
+		{"new: --output is a dangling symlink", func(t *testing.T, out string) []string {
+			os.Symlink("/nonexistent/dir", filepath.Join(out, "link"))
+			return newArgs(filepath.Join(out, "link", "sub"))
+		}, 1, "link is a symbolic link to /nonexistent/dir, which does not exist"},
 		{"new: read-only parent", func(t *testing.T, out string) []string {
 			readOnly(t, out)
 			return newArgs(out)

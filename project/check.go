@@ -71,7 +71,11 @@ func checkCreatable(dir string) error {
 			return fmt.Errorf("%s is a file, not a directory, so %s cannot be created in it (nothing was written)", d, dir)
 		case !errors.Is(err, fs.ErrNotExist):
 			return describe(d, d, err)
-		case filepath.Dir(d) == d:
+		}
+		if _, lerr := os.Lstat(d); lerr == nil {
+			return describe(d, d, err) // a symlink to nowhere: mkdir would fail on it
+		}
+		if filepath.Dir(d) == d {
 			return err
 		}
 	}
@@ -182,11 +186,15 @@ func Check(dir string, changes generator.Changes) error {
 				return fmt.Errorf("%s has %d hard links: daemongen replaces the files it changes, which would leave the other links with the old content; replace the other links with copies or symbolic links and run again (nothing was written)", filepath.Join(dir, c.Path), n)
 			}
 		}
-		if !checked[w.dir] {
-			if err := CheckWritable(w.dir); err != nil {
+		in := w.dir
+		if c.Delete {
+			in = filepath.Dir(filepath.Join(dir, filepath.FromSlash(c.Path))) // a symlink is removed itself
+		}
+		if !checked[in] {
+			if err := CheckWritable(in); err != nil {
 				return err
 			}
-			checked[w.dir] = true
+			checked[in] = true
 		}
 		if err := checkOld(dir, c); err != nil {
 			return err
