@@ -179,8 +179,9 @@ func runUpdate(e *env, cmd *cobra.Command, opts updateOptions) error {
 	from, to := m.Generator, generatorVersion()
 	plan, err := project.PlanUpdate(project.Update{
 		Dir: dir, Prev: m, New: next, Bases: bases, Rej: opts.conflict == "rej",
-		Next:   generator.Manifest{Schema: generator.ManifestSchema, Generator: to, Answers: a},
-		Labels: project.Labels{Yours: "yours", Base: "base (daemongen " + from + ")", Theirs: "daemongen " + to},
+		Next:    generator.Manifest{Schema: generator.ManifestSchema, Generator: to, Answers: a},
+		Labels:  project.Labels{Yours: "yours", Base: "base (daemongen " + from + ")", Theirs: "daemongen " + to},
+		Mergers: map[string]func(yours, theirs []byte) ([]byte, error){"go.mod": generator.MergeGoMod, "go.sum": generator.MergeSums},
 	})
 	if err != nil {
 		return err

@@ -42,7 +42,14 @@ func (e *MarkerError) Error() string {
 // Render applies units (usually "base" followed by features) on top of tree and returns every
 // file it creates or changes, the manifest included. tree is empty for `new` and the project on
 // disk for `add`; prev is the manifest read from tree (zero for `new`). Render never writes.
+//
+// A file of a feature the project already has that depends on the features added (see
+// dependents) is changed too; if the user edited it, Render refuses (RenderMerging merges).
 func Render(tmpl, tree fs.FS, a Answers, units []string, prev Manifest, generatorVersion string) (Changes, error) {
+	return render(tmpl, tree, a, units, prev, generatorVersion, nil)
+}
+
+func render(tmpl, tree fs.FS, a Answers, units []string, prev Manifest, generatorVersion string, merge Merger) (Changes, error) {
 	r := &renderer{tmpl: tmpl, tree: tree, data: a, current: map[string][]byte{}, old: map[string][]byte{},
 		frags: map[string]map[string]string{}, created: map[string]string{}, unitOf: map[string]string{}, dirty: map[string]string{},
 		sets: map[string]*template.Template{}}
@@ -53,6 +60,9 @@ func Render(tmpl, tree fs.FS, a Answers, units []string, prev Manifest, generato
 		if err := r.inserts(unit); err != nil {
 			return nil, err
 		}
+	}
+	if err := r.dependents(prev, units, merge); err != nil {
+		return nil, err
 	}
 	if err := r.modules(units); err != nil { // go.mod and go.sum of features that need modules
 		return nil, err
@@ -106,6 +116,7 @@ type renderer struct {
 	unitOf     map[string]string             // files rendered from a template → their unit
 	dirty      map[string]string             // Go files to format at the end → template, for errors
 	sets       map[string]*template.Template // unit → its parsed templates
+	fileSets   map[string]*template.Template // unit → its file templates, for dependents
 }
 
 // formatAll runs go/format once on every Go file the render touched, in parallel: formatting

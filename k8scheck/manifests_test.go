@@ -85,7 +85,7 @@ func TestManifestsAreValidAndFollowTheContract(t *testing.T) {
 			if d.Kind != "Deployment" || pdb.Kind != "PodDisruptionBudget" {
 				t.Fatalf("kinds %q, %q", d.Kind, pdb.Kind)
 			}
-			checkContract(t, d, &pdb)
+			checkContract(t, d, &pdb, slices.Contains(set, "lock"))
 		})
 	}
 	if n == 0 {
@@ -93,15 +93,24 @@ func TestManifestsAreValidAndFollowTheContract(t *testing.T) {
 	}
 }
 
-func checkContract(t *testing.T, d *appsv1.Deployment, pdb *policyv1.PodDisruptionBudget) {
+// checkContract checks the Deployment and PDB against the daemon contract. With lock (one
+// instance promised) the Deployment runs one replica, replaced with Recreate, so no two pods
+// ever hold a lock of their own at once; otherwise two replicas roll without losing capacity.
+func checkContract(t *testing.T, d *appsv1.Deployment, pdb *policyv1.PodDisruptionBudget, lock bool) {
 	t.Helper()
 	spec := d.Spec.Template.Spec
 	if len(spec.Containers) != 1 {
 		t.Fatalf("%d containers", len(spec.Containers))
 	}
 	c := spec.Containers[0]
-	if ru := d.Spec.Strategy.RollingUpdate; ru == nil || ru.MaxUnavailable == nil || ru.MaxUnavailable.IntValue() != 0 {
-		t.Error("rolling update must keep maxUnavailable: 0")
+	switch st, replicas := d.Spec.Strategy, d.Spec.Replicas; {
+	case replicas == nil:
+		t.Error("replicas is not set")
+	case lock && (*replicas != 1 || st.Type != appsv1.RecreateDeploymentStrategyType || st.RollingUpdate != nil):
+		t.Errorf("with lock: replicas %d, strategy %+v; want 1 replica and Recreate without rollingUpdate", *replicas, st)
+	case !lock && (*replicas != 2 || st.Type != appsv1.RollingUpdateDeploymentStrategyType || st.RollingUpdate == nil ||
+		st.RollingUpdate.MaxUnavailable == nil || st.RollingUpdate.MaxUnavailable.IntValue() != 0):
+		t.Errorf("without lock: replicas %d, strategy %+v; want 2 replicas rolling with maxUnavailable: 0", *replicas, st)
 	}
 	for probe, want := range map[*corev1.Probe][5]any{
 		c.StartupProbe:   {"/startupz", int32(2), int32(3), int32(60), "admin"},

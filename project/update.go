@@ -34,6 +34,10 @@ type Update struct {
 	Bases  []map[string][]byte
 	Labels Labels
 	Rej    bool // a conflicting file stays as the user's, the template's change goes to FILE.rej
+	// Mergers merge files with a structure of their own (go.mod, go.sum) by meaning instead of
+	// by lines: a line merge of go.sum conflicts as soon as the user's modules sort next to the
+	// template's. They need no base and leave no conflicts.
+	Mergers map[string]func(yours, theirs []byte) ([]byte, error)
 }
 
 // Action is what the update does to one file.
@@ -61,6 +65,7 @@ func (e *UntrackedFileError) Error() string {
 //   - unchanged by the user (hash as recorded) → the new render;
 //   - the user's version equals the new render → nothing;
 //   - the template's output unchanged (base = new) → the user's version stays;
+//   - a file with a Merger (go.mod, go.sum) → merged by it, with or without a base;
 //   - otherwise a 3-way merge of the user's version, the base and the new render; conflicts
 //     are written as diff3 markers, or with Rej the file stays and the change goes to FILE.rej;
 //   - no base for an edited file → it stays as it is (listed; the manifest keeps the old hash,
@@ -121,6 +126,15 @@ func PlanUpdate(u Update) (Plan, error) {
 		case sum(user) == recorded:
 			p.Changes = append(p.Changes, generator.Change{Path: path, Old: user, New: n})
 			act("updated")
+		case u.Mergers[path] != nil:
+			merged, err := u.Mergers[path](user, n)
+			if err != nil {
+				return p, fmt.Errorf("merging %s: %w", path, err)
+			}
+			if !bytes.Equal(merged, user) {
+				p.Changes = append(p.Changes, generator.Change{Path: path, Old: user, New: merged})
+				act("merged (by meaning: your requirements and the template's)")
+			}
 		default:
 			base, ok := baseOf(u.Bases, path, recorded)
 			switch {
