@@ -148,4 +148,17 @@ func TestStaleProjectDirectoriesAreRemoved(t *testing.T) {
 	if got := names(); !slices.Equal(got, want) {
 		t.Fatalf("after add: %q, want %q", got, want)
 	}
+	// A new that crashed after making --output's directories (out/a/b) left its temporary
+	// directory in out, which was then the nearest existing directory: the re-run, whose
+	// nearest directory is out/a/b, removes it too, and only one of that name.
+	stale(".deep.daemongen-5")
+	stale(".other.daemongen-6")
+	os.MkdirAll(filepath.Join(out, "a", "b"), 0o755)
+	if r := daemongen(t, nil, "new", "deep", "-m", "example.com/deep", "-f", "none", "-o", filepath.Join(out, "a", "b")); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	want = []string{".busy.daemongen-789", ".notes.daemongen-1", ".other.daemongen-6", "a", "demo", "mine.daemongen-2"}
+	if got := names(); !slices.Equal(got, want) {
+		t.Fatalf("after new in a subdirectory: %q, want %q", got, want)
+	}
 }

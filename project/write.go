@@ -183,6 +183,12 @@ func createFresh(dir string, changes generator.Changes) error {
 	parent := filepath.Dir(dir)
 	base := nearestDir(parent)
 	removeStaleSiblings(base, "")
+	// A run that crashed just after making --output's missing directories left its temporary
+	// directory higher up, where this run's nearest directory was the nearest then.
+	for d := base; filepath.Dir(d) != d; {
+		d = filepath.Dir(d)
+		removeStaleSiblings(d, filepath.Base(dir))
+	}
 	tmp, hold, err := lockedTempDir(base, "."+filepath.Base(dir)+tempPrefix)
 	if err != nil {
 		return fmt.Errorf("creating %s: %w", dir, err)
