@@ -452,7 +452,7 @@ func readLock(e *env, dir string) (*project.Lock, error) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, project.JournalName)); err == nil {
 		lock.Unlock()
-		return nil, fmt.Errorf("an interrupted daemongen run left a change half-applied in %s (daemongen status shows it); run add or update without --dry-run or --check to complete it first", dir)
+		return nil, project.PendingError{Dir: dir}
 	}
 	return lock, nil
 }

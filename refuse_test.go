@@ -330,3 +330,21 @@ func TestEmptyFeatureListsAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestNewDryRunRefusesAHalfAppliedDirectory: with a journal in the target, the real run first
+// completes that change; a dry run cannot know the outcome without writing, so it says so.
+func TestNewDryRunRefusesAHalfAppliedDirectory(t *testing.T) {
+	out := t.TempDir()
+	dir := filepath.Join(out, "demo")
+	os.Mkdir(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, project.JournalName), []byte(`{"entries": []}`), 0o644)
+	before := snapshot(t, out)
+	r := daemongen(t, nil, "new", "demo", "--yes", "--dry-run", "-o", out)
+	if r.code != 1 || !strings.Contains(r.stderr, "left a change half-applied in "+dir) {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	sameSnapshot(t, "dry run", before, snapshot(t, out))
+	if r := daemongen(t, nil, "new", "demo", "--yes", "-o", out); r.code != 0 {
+		t.Fatalf("the real run: exit %d: %s", r.code, r.stderr)
+	}
+}

@@ -602,5 +602,17 @@ func CheckNew(dir string, changes generator.Changes, force bool) error {
 	if err != nil || !exists {
 		return err
 	}
+	if _, err := os.Stat(filepath.Join(dir, JournalName)); err == nil {
+		// What the real run does depends on the change it completes first, a write.
+		return PendingError{Dir: dir}
+	}
 	return checkInto(dir, changes, force)
+}
+
+// PendingError refuses a dry run on a directory an interrupted run left half-changed: only
+// completing that change, which a dry run may not do, would show what the real run writes.
+type PendingError struct{ Dir string }
+
+func (e PendingError) Error() string {
+	return fmt.Sprintf("an interrupted daemongen run left a change half-applied in %s (daemongen status shows it); run the command without --dry-run or --check to complete it first", e.Dir)
 }
