@@ -170,7 +170,11 @@ func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "created %s (%d files; features: %s)\n", dir, len(changes), featureList(a.Features))
+	created := fmt.Sprintf("created %s (%d files; features: %s)", dir, len(changes), featureList(a.Features))
+	if len(created) > 80 { // a long name or many features: keep within an 80-column terminal
+		created = fmt.Sprintf("created %s (%d files)\nfeatures: %s", dir, len(changes), featureList(a.Features))
+	}
+	fmt.Fprintln(e.stdout, created)
 	fmt.Fprintf(e.stdout, "next: cd %s && make check\n", shellquote.Join(dir))
 	if asked {
 		fmt.Fprintf(e.stdout, "to do the same without prompts: %s\n", newCommandLine(a, opts))
