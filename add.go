@@ -175,6 +175,11 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 	if err != nil {
 		return err
 	}
+	// A fragment would land inside an update's conflict block (its marker may stand on one
+	// side only), and resolving the block could drop it unseen.
+	if left := project.UnresolvedConflicts(dir, m); len(left) > 0 {
+		return conflictError{fmt.Errorf("a previous update left conflicts unresolved in %s: resolve them (remove the markers, apply and delete the .rej files) and run again (nothing was written)", strings.Join(left, ", "))}
+	}
 	// Unknown names are usage errors (exit 2); a conflict with the project is a refusal (exit 1).
 	want, err := generator.Resolve(slices.Concat(m.Answers.Features, requested))
 	if err != nil {
@@ -274,6 +279,11 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 		return err
 	}
 	for _, c := range changes {
+		if c.Path == "go.mod" && c.Old != nil {
+			for _, r := range generator.RaisedRequires(c.Old, c.New) {
+				fmt.Fprintf(e.stdout, "raised %s in go.mod (the version %s needs)\n", r, strings.Join(units, ", "))
+			}
+		}
 		verb := "updated"
 		if c.Old == nil {
 			verb = "created"

@@ -41,3 +41,75 @@ func TestAddRefusesAProjectOfAnotherVersion(t *testing.T) {
 		t.Error("a refused add changed the project")
 	}
 }
+
+// TestAddRefusesUnresolvedUpdateConflicts: a fragment would land inside an update's conflict
+// block (its marker may stand on one side only), and keeping "yours" would drop it unseen.
+// add refuses, like update, while markers or a .rej file are left; nothing is written.
+func TestAddRefusesUnresolvedUpdateConflicts(t *testing.T) {
+	for name, leave := range map[string]func(dir string) error{
+		"markers": func(dir string) error {
+			f, err := os.OpenFile(filepath.Join(dir, "Makefile"), os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			_, err = f.WriteString("<<<<<<< yours\n# mine\n||||||| base (daemongen v1.0.0)\n=======\n# daemongen:targets\n>>>>>>> daemongen v1.1.0\n")
+			return err
+		},
+		"half-resolved markers": func(dir string) error {
+			f, err := os.OpenFile(filepath.Join(dir, "Makefile"), os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			_, err = f.WriteString("# mine\n=======\n# daemongen:targets\n>>>>>>> daemongen v1.1.0\n")
+			return err
+		},
+		"rej file": func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, "Makefile.rej"), []byte("--- a\n+++ b\n"), 0o644)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := newProject(t, "none")
+			if err := leave(dir); err != nil {
+				t.Fatal(err)
+			}
+			before := listTree(t, dir)
+			for _, args := range [][]string{{"add", "batch", "--dir", dir}, {"add", "batch", "--dir", dir, "--dry-run"}} {
+				r := daemongen(t, nil, args...)
+				if r.code != 1 || !strings.Contains(r.stderr, "conflicts unresolved in Makefile") {
+					t.Errorf("%v: exit %d, stderr %q; want exit 1 naming Makefile", args, r.code, r.stderr)
+				}
+			}
+			if after := listTree(t, dir); !maps.EqualFunc(before, after, func(a, b []byte) bool { return string(a) == string(b) }) {
+				t.Error("a refused add changed the project")
+			}
+		})
+	}
+}
+
+// TestAddReportsARaisedPin: the user pinned client_golang below what metrics needs; add raises
+// it (minimal version selection would at build time anyway) and says so, instead of changing
+// the line under the user's "pinned" comment without a word.
+func TestAddReportsARaisedPin(t *testing.T) {
+	dir := newProject(t, "health")
+	gomod := filepath.Join(dir, "go.mod")
+	b, err := os.ReadFile(gomod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned := string(b) + "\nrequire github.com/prometheus/client_golang v1.19.0 // pinned: see JIRA-123\n"
+	if err := os.WriteFile(gomod, []byte(pinned), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := daemongen(t, nil, "add", "metrics", "--dir", dir, "--yes")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "raised github.com/prometheus/client_golang v1.19.0 → v1.25.0 in go.mod") {
+		t.Errorf("add did not report the raised pin:\n%s", r.stdout)
+	}
+	if b, _ := os.ReadFile(gomod); !strings.Contains(string(b), "// pinned: see JIRA-123") {
+		t.Errorf("the user's comment is gone:\n%s", b)
+	}
+}

@@ -18,3 +18,28 @@ func MergeGoMod(yours, theirs []byte) ([]byte, error) {
 	}
 	return MergeRequires(yours, goVersion, f.Require)
 }
+
+// RaisedRequires lists the requirements of the go.mod in old whose version is higher in new,
+// as "path vOLD → vNEW": a version the user pinned that a feature needs raised (minimal version
+// selection would raise it at build time anyway) is reported, never raised silently.
+func RaisedRequires(old, new []byte) []string {
+	of, err := modfile.Parse("go.mod", old, nil)
+	if err != nil {
+		return nil
+	}
+	nf, err := modfile.Parse("go.mod", new, nil)
+	if err != nil {
+		return nil
+	}
+	after := map[string]string{}
+	for _, r := range nf.Require {
+		after[r.Mod.Path] = r.Mod.Version
+	}
+	var out []string
+	for _, r := range of.Require {
+		if v, ok := after[r.Mod.Path]; ok && v != r.Mod.Version {
+			out = append(out, r.Mod.Path+" "+r.Mod.Version+" → "+v)
+		}
+	}
+	return out
+}

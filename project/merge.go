@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 )
 
 // Labels name the three sides of a merge in the conflict markers, so that a conflict reads
@@ -46,12 +47,16 @@ func Merge(yours, base, theirs []byte, l Labels) (merged []byte, conflicts int, 
 	return nil, 0, fmt.Errorf("git merge-file: %v: %s", err, bytes.TrimSpace(stderr.Bytes()))
 }
 
-// HasConflictMarkers reports whether content holds a conflict block: a line starting with
-// "<<<<<<< " followed later by a line starting with ">>>>>>> ".
+// HasConflictMarkers reports whether content holds a conflict block (a line starting with
+// "<<<<<<< " followed later by a line starting with ">>>>>>> "), or any one marker line of the
+// kind update writes, so a block whose resolution stopped halfway (one marker line deleted,
+// the others left) still counts.
 func HasConflictMarkers(content []byte) bool {
 	open := false
 	for line := range bytes.Lines(content) {
 		switch {
+		case slices.ContainsFunc(updateMarkers, func(m string) bool { return bytes.HasPrefix(line, []byte(m)) }):
+			return true
 		case bytes.HasPrefix(line, []byte("<<<<<<< ")):
 			open = true
 		case open && bytes.HasPrefix(line, []byte(">>>>>>> ")):
@@ -60,3 +65,7 @@ func HasConflictMarkers(content []byte) bool {
 	}
 	return false
 }
+
+// updateMarkers begin the marker lines update writes (see its Labels); "=======" alone is left
+// out, because Markdown underlines headings with it.
+var updateMarkers = []string{"<<<<<<< yours", "||||||| base (daemongen ", ">>>>>>> daemongen "}

@@ -176,6 +176,12 @@ func PlanUpdate(u Update) (Plan, error) {
 		}
 		next.Files[path] = sum(n)
 	}
+	// With edited files kept for want of a base, the project still holds the recorded
+	// version's lines: it stays recorded as that version, so add keeps asking for the update
+	// to be completed and a later update with that version's binary as base merges them.
+	if len(p.Kept) > 0 {
+		next.Generator = u.Prev.Generator
+	}
 	// A file stays recorded as deleted while daemongen generates it.
 	next.Deleted = nil
 	for _, path := range slices.Sorted(maps.Keys(u.New)) {

@@ -201,6 +201,11 @@ func TestHasConflictMarkers(t *testing.T) {
 		">>>>>>> x\n<<<<<<< y\n":         false,
 		"a <<<<<<< b\n>>>>>>> c\n":       false,
 		"// <<<<<<< quoted\n>>>>>>> x\n": false,
+		// A resolution that stopped halfway: any one marker line update writes still counts.
+		"a\n||||||| base (daemongen v1)\nb\n=======\nc\n>>>>>>> daemongen v2\n": true,
+		"a\n<<<<<<< yours\nb\n":       true,
+		"c\n>>>>>>> daemongen v2\r\n": true,
+		"Title\n=======\n":            false,
 	} {
 		if got := HasConflictMarkers([]byte(in)); got != want {
 			t.Errorf("HasConflictMarkers(%q) = %v", in, got)
