@@ -99,14 +99,19 @@ func findProject(dir string) (string, error) {
 
 // loadProject reads and checks the manifest of the project in dir.
 func loadProject(dir string) (generator.Manifest, error) {
+	return loadProjectFrom(dir, onDisk(dir))
+}
+
+// loadProjectFrom is loadProject reading the project's files with read.
+func loadProjectFrom(dir string, read func(string) ([]byte, error)) (generator.Manifest, error) {
 	path := filepath.Join(dir, generator.ManifestName)
-	data, err := os.ReadFile(path)
+	data, err := read(generator.ManifestName)
 	if err != nil {
 		return generator.Manifest{}, err
 	}
 	m, err := generator.DecodeManifest(path, data)
 	if err != nil {
-		return m, err
+		return m, usageError{err} // a broken manifest is invalid input, as it is for new --answers
 	}
 	if _, err := m.Answers.Validate(); err != nil {
 		return m, fmt.Errorf("%s: %w", path, err)
@@ -115,13 +120,42 @@ func loadProject(dir string) (generator.Manifest, error) {
 }
 
 func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
+	// The command line is checked first: a typo must not write anything, not even the
+	// completion of an interrupted run, which taking the lock below would do.
+	var requested []string
+	for _, arg := range args {
+		if strings.Trim(arg, " ,") == "" {
+			return usageErrorf("an empty feature name: name features (daemongen features lists them)")
+		}
+		names, err := generator.ParseFeatures(arg)
+		if err != nil {
+			return usageError{err}
+		}
+		for _, n := range names {
+			if _, ok := generator.Lookup(n); !ok {
+				_, err := generator.Resolve([]string{n}) // its message suggests the nearest name
+				return err
+			}
+		}
+		requested = append(requested, names...)
+	}
 	dir, err := findProject(opts.dir)
 	if err != nil {
 		return err
 	}
 	// One writer at a time: the manifest is read, the features rendered and the files written
 	// under one lock, so a concurrent add either sees this one's result or waits for it.
-	if !opts.dryRun {
+	if opts.dryRun {
+		// Where the real run would fail to take the lock, the dry run fails the same way.
+		if err := project.CheckWritable(dir); err != nil {
+			return err
+		}
+		lock, err := readLock(e, dir)
+		if err != nil {
+			return err
+		}
+		defer lock.Unlock()
+	} else {
 		lock, err := project.Acquire(context.Background(), dir, project.DefaultWait, func(msg string) { fmt.Fprintln(e.stderr, "daemongen: "+msg) })
 		if err != nil {
 			return err
@@ -145,14 +179,6 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 	// side only), and resolving the block could drop it unseen.
 	if left := project.UnresolvedConflicts(dir, m); len(left) > 0 {
 		return conflictError{fmt.Errorf("a previous update left conflicts unresolved in %s: resolve them (remove the markers, apply and delete the .rej files) and run again (nothing was written)", strings.Join(left, ", "))}
-	}
-	var requested []string
-	for _, arg := range args {
-		names, err := generator.ParseFeatures(arg)
-		if err != nil {
-			return usageError{err}
-		}
-		requested = append(requested, names...)
 	}
 	// Unknown names are usage errors (exit 2); a conflict with the project is a refusal (exit 1).
 	want, err := generator.Resolve(slices.Concat(m.Answers.Features, requested))
@@ -235,10 +261,14 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 		return err
 	}
 	if opts.dryRun {
+		// Refuse what Apply would refuse, in its words.
+		if err := project.Check(dir, changes); err != nil {
+			return err
+		}
 		_, err := e.stdout.Write(changes.Diff())
 		return err
 	}
-	modified := modifiedFiles(dir, m)
+	modified := modifiedFiles(m, onDisk(dir))
 	// Ctrl-C, a hang-up or a kill between the first and the last rename would leave a mix for
 	// the next run to complete; ignore them for those few milliseconds. (A kill -9 cannot be
 	// ignored: the journal lets the next daemongen run complete the change.)
@@ -326,11 +356,11 @@ func requiredBy(feature string, requested []string) string {
 }
 
 // modifiedFiles lists the files whose content differs from what daemongen last wrote, and
-// generated files that are gone, by the hashes in the manifest.
-func modifiedFiles(dir string, m generator.Manifest) []string {
+// generated files that are gone, by the hashes in the manifest. read reads a project file.
+func modifiedFiles(m generator.Manifest, read func(rel string) ([]byte, error)) []string {
 	var out []string
 	for p, want := range m.Files {
-		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))
+		data, err := read(p)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			out = append(out, p+" (deleted)")
@@ -347,6 +377,11 @@ func modifiedFiles(dir string, m generator.Manifest) []string {
 	return out
 }
 
+// onDisk reads the project files of dir.
+func onDisk(dir string) func(string) ([]byte, error) {
+	return func(rel string) ([]byte, error) { return os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel))) }
+}
+
 func newStatusCmd(e *env) *cobra.Command {
 	var dir string
 	cmd := &cobra.Command{
@@ -358,35 +393,87 @@ func newStatusCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			m, err := loadProject(root)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "project:   %s (%s)\n", m.Answers.Name, m.Answers.Module)
-			fmt.Fprintf(e.stdout, "generator: %s\n", m.Generator)
-			fmt.Fprintf(e.stdout, "features:  %s\n", featureList(m.Answers.Features))
-			var available []string
-			for _, f := range generator.AllFeatures() {
-				if !slices.Contains(m.Answers.Features, f) {
-					available = append(available, f)
-				}
-			}
-			fmt.Fprintf(e.stdout, "can add:   %s\n", featureList(available))
-			if _, err := os.Stat(filepath.Join(root, project.JournalName)); err == nil {
-				fmt.Fprintf(e.stdout, "pending:   an interrupted daemongen run left %s; the next add completes it\n", project.JournalName)
-			}
-			modified := modifiedFiles(root, m)
-			if len(modified) == 0 {
-				fmt.Fprintln(e.stdout, "all generated files are as daemongen wrote them")
-				return nil
-			}
-			fmt.Fprintf(e.stdout, "changed since generated (%d):\n", len(modified))
-			for _, p := range modified {
-				fmt.Fprintf(e.stdout, "  %s\n", p)
-			}
-			return nil
+			return runStatus(e, root)
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "", "project directory (default: the nearest directory upward holding .daemongen.json)")
 	return cmd
+}
+
+// runStatus reports the project in root. It holds the lock shared, so it never reads a
+// project an add or update is halfway through. After a crash it writes nothing (it may run in
+// a read-only checkout, and completing a change is the next writing run's job): it reports
+// the project as that completion will leave it, and says a change is pending.
+func runStatus(e *env, root string) error {
+	lock, err := project.AcquireShared(context.Background(), root, project.DefaultWait, func(msg string) { fmt.Fprintln(e.stderr, "daemongen: "+msg) })
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	pending, interrupted, err := project.Pending(root)
+	if err != nil {
+		return err
+	}
+	read := func(rel string) ([]byte, error) {
+		if data, ok := pending[rel]; ok {
+			if data == nil {
+				return nil, fs.ErrNotExist
+			}
+			return data, nil
+		}
+		return onDisk(root)(rel)
+	}
+	m, err := loadProjectFrom(root, read)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "project:   %s (%s)\n", m.Answers.Name, m.Answers.Module)
+	fmt.Fprintf(e.stdout, "generator: %s\n", m.Generator)
+	fmt.Fprintf(e.stdout, "features:  %s\n", featureList(unique(m.Answers.Features))) // a hand-edited list may repeat one
+	var available []string
+	for _, f := range generator.AllFeatures() {
+		if !slices.Contains(m.Answers.Features, f) {
+			available = append(available, f)
+		}
+	}
+	fmt.Fprintf(e.stdout, "can add:   %s\n", featureList(available))
+	if interrupted {
+		fmt.Fprintf(e.stdout, "pending:   an interrupted daemongen run left %s half-applied (%d files); shown as it will be: the next add, update or new there completes it\n", project.JournalName, len(pending))
+	}
+	modified := modifiedFiles(m, read)
+	if len(modified) == 0 {
+		fmt.Fprintln(e.stdout, "all generated files are as daemongen wrote them")
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "changed since generated (%d):\n", len(modified))
+	for _, p := range modified {
+		fmt.Fprintf(e.stdout, "  %s\n", p)
+	}
+	return nil
+}
+
+// readLock holds the project lock shared for a run that only reads it (--dry-run, --check), so
+// it never sees an add or update halfway. A change a crash left pending cannot be shown
+// truthfully without completing it, which is a write: such a run is refused.
+func readLock(e *env, dir string) (*project.Lock, error) {
+	lock, err := project.AcquireShared(context.Background(), dir, project.DefaultWait, func(msg string) { fmt.Fprintln(e.stderr, "daemongen: "+msg) })
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(dir, project.JournalName)); err == nil {
+		lock.Unlock()
+		return nil, project.PendingError{Dir: dir}
+	}
+	return lock, nil
+}
+
+// unique returns xs without repetitions, in the order of first appearance.
+func unique(xs []string) []string {
+	var out []string
+	for _, x := range xs {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }

@@ -78,10 +78,10 @@ func TestAddRefusals(t *testing.T) {
 			[]string{"add", "lock"}, 2, []string{"not inside a daemongen project", ".daemongen.json"}},
 		{"corrupted manifest", func(t *testing.T, dir string) {
 			os.WriteFile(filepath.Join(dir, generator.ManifestName), []byte("{not json"), 0o644)
-		}, []string{"add", "lock"}, 1, []string{"not a daemongen manifest"}},
+		}, []string{"add", "lock"}, 2, []string{"not a daemongen manifest"}},
 		{"manifest from a newer daemongen", func(t *testing.T, dir string) {
 			os.WriteFile(filepath.Join(dir, generator.ManifestName), []byte(`{"schema": 99}`), 0o644)
-		}, []string{"add", "lock"}, 1, []string{"schema 99 is newer", "upgrade daemongen"}},
+		}, []string{"add", "lock"}, 2, []string{"schema 99 is newer", "upgrade daemongen"}},
 		{"marker deleted", func(t *testing.T, dir string) {
 			p := filepath.Join(dir, "cmd", "demo", "main.go")
 			b, _ := os.ReadFile(p)

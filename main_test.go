@@ -389,3 +389,26 @@ func TestStatusRefusesPathsOutsideTheProject(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestCreatedFitsEightyColumns: with the longest name and every feature, the lines new prints
+// fit an 80-column terminal (a short project keeps the one-line form).
+func TestCreatedFitsEightyColumns(t *testing.T) {
+	t.Chdir(t.TempDir())
+	name := "a" + strings.Repeat("b", 39)
+	r := daemongen(t, nil, "new", name, "--yes", "-f", "all")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		if len(l) > 80 {
+			t.Errorf("%d columns: %s", len(l), l)
+		}
+	}
+	if !strings.Contains(r.stdout, "created "+name+" (") || !strings.Contains(r.stdout, "\nfeatures: batch, docker") {
+		t.Errorf("stdout:\n%s", r.stdout)
+	}
+	r = daemongen(t, nil, "new", "demo", "-m", "example.com/demo", "-f", "signals")
+	if !strings.HasPrefix(r.stdout, "created demo (") || !strings.Contains(r.stdout, " files; features: signals)\n") {
+		t.Errorf("a short project's line changed:\n%s", r.stdout)
+	}
+}

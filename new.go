@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	goversion "go/version"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"testing/fstest"
 
 	"github.com/kballard/go-shellquote"
@@ -131,6 +133,9 @@ func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
 		}
 		announceImplied(w, requested, a.Features)
 	}
+	if err := checkOutput(opts.output); err != nil {
+		return err
+	}
 	units := append([]string{"base"}, a.Features...)
 	changes, err := generator.Render(templates.FS, fstest.MapFS{}, a, units, generator.Manifest{}, generatorVersion())
 	if err != nil {
@@ -165,7 +170,11 @@ func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "created %s (%d files; features: %s)\n", dir, len(changes), featureList(a.Features))
+	created := fmt.Sprintf("created %s (%d files; features: %s)", dir, len(changes), featureList(a.Features))
+	if len(created) > 80 { // a long name or many features: keep within an 80-column terminal
+		created = fmt.Sprintf("created %s (%d files)\nfeatures: %s", dir, len(changes), featureList(a.Features))
+	}
+	fmt.Fprintln(e.stdout, created)
 	fmt.Fprintf(e.stdout, "next: cd %s && make check\n", shellquote.Join(dir))
 	if asked {
 		fmt.Fprintf(e.stdout, "to do the same without prompts: %s\n", newCommandLine(a, opts))
@@ -209,6 +218,9 @@ func collectAnswers(cmd *cobra.Command, opts newOptions, args []string, mayAsk b
 		a.Module = opts.module
 	}
 	if flags.Changed("features") {
+		if strings.Trim(opts.features, " ,") == "" {
+			return a, prompts.Missing{}, usageErrorf("--features is empty: name features (comma-separated), or none, or all (see daemongen features)")
+		}
 		names, err := generator.ParseFeatures(opts.features)
 		if err != nil {
 			return a, prompts.Missing{}, usageErrorf("--features: %w", err)
@@ -239,6 +251,25 @@ func checkSettingFlags(cmd *cobra.Command, features []string) error {
 		if cmd.Flags().Changed(s.Key) && owner != "base" && !slices.Contains(features, owner) {
 			return usageErrorf("--%s configures %s, which is not among the features (%s); add %s to --features or drop the flag", s.Key, owner, featureList(features), owner)
 		}
+	}
+	return nil
+}
+
+// checkOutput refuses an --output that cannot hold a directory: a file, a path through a file,
+// a symlink loop. A directory that does not exist yet is fine: it is created.
+func checkOutput(output string) error {
+	fi, err := os.Stat(output)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case errors.Is(err, syscall.ENOTDIR):
+		return usageErrorf("invalid --output %q: a part of it is a file, not a directory", output)
+	case errors.Is(err, syscall.ELOOP):
+		return usageErrorf("invalid --output %q: a symbolic link that loops", output)
+	case err != nil:
+		return fmt.Errorf("--output %s: %w", output, err)
+	case !fi.IsDir():
+		return usageErrorf("invalid --output %q: a file, not a directory", output)
 	}
 	return nil
 }

@@ -105,6 +105,19 @@ func runUpdate(e *env, cmd *cobra.Command, opts updateOptions) error {
 		return err
 	}
 	writes := !opts.dryRun && !opts.check
+	if opts.dryRun {
+		// Where the real run would fail to take the lock, the dry run fails the same way.
+		if err := project.CheckWritable(dir); err != nil {
+			return err
+		}
+	}
+	if !writes {
+		lock, err := readLock(e, dir)
+		if err != nil {
+			return err
+		}
+		defer lock.Unlock()
+	}
 	if writes {
 		// The same lock and recovery as add: one writer at a time, and a crashed run's
 		// change is completed before this one reads the project.
@@ -187,6 +200,12 @@ func runUpdate(e *env, cmd *cobra.Command, opts updateOptions) error {
 	out := e.stdout
 	if opts.dryRun {
 		out = e.stderr // stdout carries the diff
+		// Refuse what Apply would refuse, in its words, before anything is printed.
+		if len(plan.Changes) > 0 {
+			if err := project.Check(dir, plan.Changes); err != nil {
+				return err
+			}
+		}
 	}
 	for _, act := range plan.Actions {
 		fmt.Fprintf(out, "%s: %s\n", act.Path, act.What)

@@ -68,7 +68,7 @@ func CheckName(name string) error {
 func CheckModule(path string) error {
 	if err := module.CheckPath(path); err != nil {
 		why := strings.TrimPrefix(err.Error(), fmt.Sprintf("malformed module path %q: ", path))
-		return &InvalidError{Flag: "--module", Value: path, Why: oneLine(why) + "; try --module example.com/" + suggestName(path)}
+		return &InvalidError{Flag: "--module", Value: path, Why: oneLine(why) + "; try --module " + suggestModule(path)}
 	}
 	for _, elem := range strings.Split(path, "/") {
 		// "testdata" is harmless in a module path (patterns match import paths, not
@@ -78,6 +78,20 @@ func CheckModule(path string) error {
 		}
 	}
 	return nil
+}
+
+// suggestModule turns an invalid module path into a valid one that is not the same (a Windows
+// name such as "con" survives suggestName unchanged). Candidates are checked with
+// module.CheckPath, not CheckModule, which would suggest in turn; suggestName never yields
+// "vendor" as a whole element... except from "vendor" itself, hence the "d" variant.
+func suggestModule(path string) string {
+	name := suggestName(path)
+	for _, s := range []string{"example.com/" + name, "example.com/" + name + "d"} {
+		if s != path && module.CheckPath(s) == nil && !strings.EqualFold(s, "example.com/vendor") {
+			return s
+		}
+	}
+	return "example.com/my-daemon"
 }
 
 // suggestName turns arbitrary input into something CheckName accepts, for error messages.

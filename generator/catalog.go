@@ -3,6 +3,7 @@ package generator
 import (
 	"fmt"
 	"net"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -305,8 +306,28 @@ func checkDuration(minimum, maximum time.Duration) func(string) error {
 		if d < minimum || d > maximum {
 			return fmt.Errorf("%s is out of range; use a value from %s to %s", d, minimum, maximum)
 		}
+		// The value is copied into deployment files and the README as written.
+		if !plainDuration.MatchString(s) {
+			return fmt.Errorf("write it plainly (no sign, leading zero or units out of order): use %s", plainForm(d))
+		}
 		return nil
 	}
+}
+
+// plainDuration is how people write durations: hours, minutes, seconds (with a fraction) or
+// milliseconds, each once, largest first, no sign or leading zeros.
+var plainDuration = regexp.MustCompile(`^([1-9][0-9]*h)?([1-9][0-9]*m)?((0|[1-9][0-9]*)(\.[0-9]*[1-9])?s|[1-9][0-9]*ms)?$`)
+
+// plainForm writes d plainly: time.Duration's form without its trailing zero units.
+func plainForm(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // checkListenAddr accepts host:port where host is empty, an IP address or a DNS name and port

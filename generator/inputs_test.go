@@ -57,10 +57,10 @@ func inputs() []input {
 	for _, v := range []string{":0", "127.0.0.1:0", `a"b:80`, `":80`, ":080", ":+80", ":http", "host:99999", ":-1", "127.0.0.1", "ex ample:80", "`:80", `a\b:80`, "[::1]", ":8081\n", "a\"+os.Exit(1)+\":80", "", "a..b:80", "-a:80", "[fe80::1%eth0]:80"} {
 		set(deploy, "admin-addr", v, false)
 	}
-	for _, v := range []string{"1s", "25s", "1m30s", "10m", "1.5s", "1500ms", "+5s"} {
+	for _, v := range []string{"1s", "25s", "1m30s", "10m", "1.5s", "1500ms", "1m0s"} {
 		set(deploy, "shutdown-timeout", v, true)
 	}
-	for _, v := range []string{"0s", "500ms", "11m", "-5s", "soon", "5", "", "25s\n", "1h"} {
+	for _, v := range []string{"0s", "500ms", "11m", "-5s", "soon", "5", "", "25s\n", "1h", "+5s", "5.s", "30s1m", "05s"} {
 		set(deploy, "shutdown-timeout", v, false)
 	}
 	goVersion := func(v string, accept bool) {

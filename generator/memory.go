@@ -24,10 +24,14 @@ func parseMiB(s string) (int, error) {
 	for suffix, mult := range map[string]int{"MiB": 1, "GiB": 1024} {
 		if n, ok := strings.CutSuffix(s, suffix); ok {
 			v, err := strconv.Atoi(n)
-			if err != nil || v <= 0 {
-				break
+			switch {
+			case err != nil:
+			case strconv.Itoa(v) != n && v > 0:
+				// The value is copied into deployment files as written.
+				return 0, fmt.Errorf("write the number plainly (no sign or leading zero): use %d%s", v, suffix)
+			default:
+				return v * mult, nil // checkMemory refuses 0 and below as out of range
 			}
-			return v * mult, nil
 		}
 	}
 	return 0, fmt.Errorf("%q is not a size; use a value like 128MiB or 2GiB", s)

@@ -69,12 +69,14 @@ func (e *RecoveryError) Error() string {
 }
 
 // Recover completes a change an interrupted run left in the journal of the project in dir and
-// removes the temporary files of interrupted runs; it returns the files it wrote. The caller
+// removes the temporary files of interrupted runs (in the project, and the hidden temporary
+// directories a crashed new of it left beside it); it returns the files it wrote. The caller
 // holds the project lock, so no other run is writing. A file that already has its new content
 // is skipped; one that still has its old content (or is still absent) is written; anything
 // else stops recovery.
 func Recover(dir string) (completed []string, err error) {
 	data, err := os.ReadFile(filepath.Join(dir, JournalName))
+	removeStaleSiblings(filepath.Dir(dir), filepath.Base(dir))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		removeTemps(dir, nil)
@@ -150,4 +152,42 @@ func removeTemps(dir string, extra []string) {
 			}
 		}
 	}
+}
+
+// Pending returns what the interrupted change recorded in dir's journal will leave once the
+// next writing run completes it, for the files it covers: the new content, or nil for a file
+// it removes. ok is false when there is no journal. A file holding neither the old nor the new
+// content is left out (recovery will refuse it; it stays as it is). Pending writes nothing:
+// it is for status, which reports the project as the user will find it without changing it.
+func Pending(dir string) (files map[string][]byte, ok bool, err error) {
+	data, err := os.ReadFile(filepath.Join(dir, JournalName))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, err
+	}
+	var j journal
+	if err := json.Unmarshal(data, &j); err != nil {
+		return nil, false, fmt.Errorf("%s is not a daemongen journal (%v); remove it if no daemongen run is active", filepath.Join(dir, JournalName), err)
+	}
+	files = map[string][]byte{}
+	for _, e := range j.Entries {
+		if !generator.ValidPath(e.Path) && e.Path != generator.ManifestName {
+			return nil, false, fmt.Errorf("%s: path %q is outside the project; remove the journal", filepath.Join(dir, JournalName), e.Path)
+		}
+		got, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(e.Path)))
+		exists := err == nil
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, false, err
+		}
+		switch {
+		case e.Delete && (!exists || bytes.Equal(got, e.Old)):
+			files[e.Path] = nil
+		case e.Delete:
+		case exists && bytes.Equal(got, e.New), !exists && e.Old == nil, exists && e.Old != nil && bytes.Equal(got, e.Old):
+			files[e.Path] = e.New
+		}
+	}
+	return files, true, nil
 }

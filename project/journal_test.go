@@ -18,7 +18,7 @@ func interrupted(t *testing.T, dir string, cs generator.Changes) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := j.commit(); err != nil {
+	if err := j.commit(nil); err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, tempPrefix+"123"), []byte("staged"), 0o644)

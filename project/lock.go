@@ -35,7 +35,7 @@ func (e *BusyError) Error() string {
 		who, e.Dir, e.Waited, filepath.Join(e.Dir, LockName))
 }
 
-// Lock is an exclusive lock on a project, held until Unlock.
+// Lock is a lock on a project, held until Unlock.
 type Lock struct{ f *os.File }
 
 // Acquire takes the exclusive lock on the project in dir, waiting up to wait for another
@@ -45,23 +45,55 @@ func Acquire(ctx context.Context, dir string, wait time.Duration, notify func(st
 	p := filepath.Join(dir, LockName)
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
+		if werr := CheckWritable(dir); werr != nil {
+			return nil, werr // the same words as --dry-run's check
+		}
 		return nil, fmt.Errorf("locking the project: %w", err)
 	}
+	if err := waitFor(ctx, f, tryLock, dir, wait, notify); err != nil {
+		return nil, err
+	}
+	// The PID is for the message a waiting run prints, never for deciding who holds the lock.
+	if err := f.Truncate(0); err == nil {
+		f.WriteAt([]byte("pid "+strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	return &Lock{f: f}, nil
+}
+
+// AcquireShared takes the lock for reading: it waits, as Acquire does, while a writer holds
+// the project, and lets other readers in. It writes nothing: without a lock file (no run has
+// written the project yet) there is no writer to wait for; one that cannot be opened (a
+// read-only checkout) is no lock at all.
+func AcquireShared(ctx context.Context, dir string, wait time.Duration, notify func(string)) (*Lock, error) {
+	f, err := os.Open(filepath.Join(dir, LockName))
+	if err != nil {
+		return &Lock{}, nil
+	}
+	if err := waitFor(ctx, f, tryLockShared, dir, wait, notify); err != nil {
+		return nil, err
+	}
+	return &Lock{f: f}, nil
+}
+
+// waitFor takes the lock on f with try, retrying until wait has passed or ctx is done; f is
+// closed on failure.
+func waitFor(ctx context.Context, f *os.File, try func(*os.File) error, dir string, wait time.Duration, notify func(string)) error {
+	p := f.Name()
 	deadline := time.Now().Add(wait)
 	announced := false
 	for {
-		err := tryLock(f)
+		err := try(f)
 		if err == nil {
-			break
+			return nil
 		}
 		if !errors.Is(err, errBusy) {
 			f.Close()
-			return nil, fmt.Errorf("locking %s: %w", p, err)
+			return fmt.Errorf("locking %s: %w", p, err)
 		}
 		if time.Now().After(deadline) {
 			holder := holderOf(p)
 			f.Close()
-			return nil, &BusyError{Dir: dir, Holder: holder, Waited: wait}
+			return &BusyError{Dir: dir, Holder: holder, Waited: wait}
 		}
 		if !announced && notify != nil {
 			who := "another daemongen run"
@@ -74,15 +106,10 @@ func Acquire(ctx context.Context, dir string, wait time.Duration, notify func(st
 		select {
 		case <-ctx.Done():
 			f.Close()
-			return nil, fmt.Errorf("stopped waiting for the lock on %s: %w", dir, context.Cause(ctx))
+			return fmt.Errorf("stopped waiting for the lock on %s: %w", dir, context.Cause(ctx))
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	// The PID is for the message a waiting run prints, never for deciding who holds the lock.
-	if err := f.Truncate(0); err == nil {
-		f.WriteAt([]byte("pid "+strconv.Itoa(os.Getpid())+"\n"), 0)
-	}
-	return &Lock{f: f}, nil
 }
 
 // Unlock releases the lock. The file stays.
@@ -90,6 +117,7 @@ func (l *Lock) Unlock() error {
 	if l == nil || l.f == nil {
 		return nil
 	}
+	l.f.Truncate(0)    // no pid: a later wait must not name this run (fails on a reader's lock, harmlessly)
 	err := l.f.Close() // closing the last descriptor releases the flock
 	l.f = nil
 	return err

@@ -10,9 +10,13 @@ import (
 
 var errBusy = errors.New("locked by another process")
 
-func tryLock(f *os.File) error {
+func tryLock(f *os.File) error { return tryFlock(f, syscall.LOCK_EX) }
+
+func tryLockShared(f *os.File) error { return tryFlock(f, syscall.LOCK_SH) }
+
+func tryFlock(f *os.File, how int) error {
 	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
 		switch {
 		case err == nil:
 			return nil

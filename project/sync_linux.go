@@ -1,6 +1,8 @@
 package project
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"syscall"
 
@@ -31,6 +33,23 @@ func durable(paths []string) error {
 			return err
 		}
 		done[st.Dev] = true
+	}
+	return nil
+}
+
+// renameNoReplace renames oldpath to newpath, failing if newpath exists: a plain rename(2)
+// silently replaces an empty directory another run has just created.
+func renameNoReplace(oldpath, newpath string) error {
+	err := unix.Renameat2(unix.AT_FDCWD, oldpath, unix.AT_FDCWD, newpath, unix.RENAME_NOREPLACE)
+	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
+		// A file system or kernel without RENAME_NOREPLACE: check, then rename.
+		if _, lerr := os.Lstat(newpath); lerr == nil {
+			return fs.ErrExist
+		}
+		return os.Rename(oldpath, newpath)
+	}
+	if err != nil {
+		return &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: err}
 	}
 	return nil
 }

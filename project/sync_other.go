@@ -2,7 +2,10 @@
 
 package project
 
-import "os"
+import (
+	"io/fs"
+	"os"
+)
 
 // durable fsyncs each file and directory: there is no syncfs(2) here.
 func durable(paths []string) error {
@@ -18,4 +21,13 @@ func durable(paths []string) error {
 		}
 	}
 	return nil
+}
+
+// renameNoReplace renames oldpath to newpath after checking that newpath does not exist (a
+// race remains where there is no renameat2(2)).
+func renameNoReplace(oldpath, newpath string) error {
+	if _, err := os.Lstat(newpath); err == nil {
+		return fs.ErrExist
+	}
+	return os.Rename(oldpath, newpath)
 }

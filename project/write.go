@@ -2,10 +2,12 @@ package project
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -68,17 +70,17 @@ func (e *ChangedError) Error() string {
 // ctx only bounds the wait for the lock (announced through notify, which may be nil); once
 // writing has begun it runs to the end.
 func WriteNew(ctx context.Context, dir string, changes generator.Changes, force bool, notify func(string)) error {
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-		return createFresh(dir, changes)
-	} else if err != nil {
+	exists, err := checkTarget(dir)
+	if err != nil {
 		return err
+	}
+	if !exists {
+		return createFresh(dir, changes)
 	}
 	// Refusals come first, without the lock, so a refused run leaves no lock file behind; a
 	// journal means an interrupted run to complete first, which needs the lock.
-	if _, err := os.Stat(filepath.Join(dir, JournalName)); err != nil {
-		if _, err := planInto(dir, changes, force); err != nil {
-			return err
-		}
+	if err := checkInto(dir, changes, force); err != nil {
+		return err
 	}
 	lock, err := Acquire(ctx, dir, DefaultWait, notify)
 	if err != nil {
@@ -93,6 +95,19 @@ func WriteNew(ctx context.Context, dir string, changes generator.Changes, force 
 		return err
 	}
 	return Apply(dir, todo)
+}
+
+// checkInto is what WriteNew checks of an existing dir before it locks it: that it can write
+// there, and, unless an interrupted run is to be completed first, what planInto refuses.
+func checkInto(dir string, changes generator.Changes, force bool) error {
+	if err := CheckWritable(dir); err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(dir, JournalName)); err == nil {
+		return nil
+	}
+	_, err := planInto(dir, changes, force)
+	return err
 }
 
 // planInto returns the changes still to write into the existing dir, or why not to write.
@@ -115,69 +130,79 @@ func planInto(dir string, changes generator.Changes, force bool) (generator.Chan
 		return filepath.SkipAll
 	})
 	if err != nil {
-		return nil, err
+		return nil, describe(root, dir, err)
 	}
 	var conflicts []string
 	var todo generator.Changes
+	var pathErr error
+	writeIn := map[string]bool{}
 	for _, c := range changes {
+		w, err := checkPath(dir, c.Path)
+		switch {
+		case err != nil:
+			pathErr = cmp.Or(pathErr, err)
+			continue
+		case !w.exists:
+			todo = append(todo, c)
+			writeIn[w.dir] = true
+			continue
+		}
 		got, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(c.Path)))
 		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			todo = append(todo, c)
 		case err != nil:
-			return nil, err
+			pathErr = cmp.Or(pathErr, describe(filepath.Join(dir, filepath.FromSlash(c.Path)), filepath.Join(dir, c.Path), err))
 		case !bytes.Equal(got, c.New):
 			conflicts = append(conflicts, c.Path)
 		}
 	}
 	switch {
-	case len(todo) == 0 && len(conflicts) == 0:
+	case pathErr == nil && len(todo) == 0 && len(conflicts) == 0:
 		return nil, ErrUnchanged
 	case !empty && !force:
 		return nil, fmt.Errorf("%s: %w; choose another name or --output, or pass --force to add files without overwriting any", dir, ErrNotEmpty)
+	case pathErr != nil:
+		return nil, pathErr
 	case len(conflicts) > 0:
 		return nil, &ExistingFilesError{Dir: dir, Paths: conflicts}
+	}
+	for _, d := range slices.Sorted(maps.Keys(writeIn)) {
+		if err := CheckWritable(d); err != nil {
+			return nil, err
+		}
 	}
 	return todo, nil
 }
 
-// createFresh builds the project in a hidden sibling directory and renames it into place. The
-// sibling is flock(2)ed while it is being built, so the next run can tell a crashed run's
-// leftover (unlocked) from a concurrent run's work in progress (locked) and remove only the former.
+// createFresh builds the project in a hidden temporary directory and renames it into place.
+// The temporary directory is made in the nearest existing ancestor of dir (its parent, unless
+// --output names directories still to be made: those are made only just before the rename,
+// so a crash leaves no empty directory). It is flock(2)ed while it is being built, so the next
+// run can tell a crashed run's leftover (unlocked) from a concurrent run's work in progress
+// (locked) and remove only the former.
 func createFresh(dir string, changes generator.Changes) error {
 	parent := filepath.Dir(dir)
-	madeParents, err := mkdirAll(parent)
+	base := nearestDir(parent)
+	removeStaleSiblings(base, "")
+	// A run that crashed just after making --output's missing directories left its temporary
+	// directory higher up, where this run's nearest directory was the nearest then.
+	for d := base; filepath.Dir(d) != d; {
+		d = filepath.Dir(d)
+		removeStaleSiblings(d, filepath.Base(dir))
+	}
+	tmp, hold, err := lockedTempDir(base, "."+filepath.Base(dir)+tempPrefix)
 	if err != nil {
-		removeEmpty(madeParents)
-		return err
-	}
-	var tmp string
-	fail := func(err error) error {
-		if tmp != "" {
-			os.RemoveAll(tmp)
-		}
-		removeEmpty(madeParents)
-		return err
-	}
-	prefix := "." + filepath.Base(dir) + ".daemongen-"
-	removeStaleSiblings(parent, prefix)
-	err = step("create the temporary directory")
-	if err == nil {
-		tmp, err = os.MkdirTemp(parent, prefix+"*")
-	}
-	if err != nil {
-		return fail(err)
-	}
-	hold, err := os.Open(tmp)
-	if err != nil {
-		return fail(fmt.Errorf("creating %s: %w", dir, err))
+		return fmt.Errorf("creating %s: %w", dir, err)
 	}
 	defer hold.Close()
-	if err := tryLock(hold); err != nil {
-		return fail(fmt.Errorf("creating %s: %w", dir, err))
-	}
 	defer os.RemoveAll(tmp) // a no-op after the rename succeeded
+	var madeParents []string
+	fail := func(err error) error {
+		os.RemoveAll(tmp)
+		removeEmpty(madeParents)
+		return err
+	}
 	made := map[string]bool{}
+	written := []string{tmp}
 	for _, c := range changes {
 		// Plain writes: nobody can see the temporary directory until the final rename.
 		p := filepath.Join(tmp, filepath.FromSlash(c.Path))
@@ -188,37 +213,83 @@ func createFresh(dir string, changes generator.Changes) error {
 			made[d] = true
 		}
 		if err := errors.Join(step("write %s", c.Path), os.WriteFile(p, c.New, 0o644)); err != nil {
-			return fail(fmt.Errorf("writing %s: %w", c.Path, err))
+			return fail(fmt.Errorf("writing %s: %w", c.Path, unwrapLink(err)))
 		}
+		written = append(written, p)
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp creates 0700
 		return fail(err)
 	}
+	// The content must be on disk before the name is: otherwise a power loss just after the
+	// rename can leave the project with empty files, which nothing would ever repair.
+	if err := errors.Join(step("sync the project"), durable(written)); err != nil {
+		return fail(fmt.Errorf("syncing the new project: %w", unwrapLink(err)))
+	}
+	madeParents, err = mkdirAll(parent)
+	if err != nil {
+		return fail(fmt.Errorf("creating %s: %w", parent, err))
+	}
 	if err := step("rename the project into place"); err != nil {
 		return fail(err)
 	}
-	if err := os.Rename(tmp, dir); err != nil {
+	if err := renameNoReplace(tmp, dir); err != nil {
+		if _, serr := os.Lstat(dir); serr == nil {
+			return fail(fmt.Errorf("%s appeared while daemongen was creating it (another run?); nothing was written: run the command again", dir))
+		}
 		return fail(fmt.Errorf("moving the new project into place at %s: %w", dir, unwrapLink(err)))
 	}
-	// No fsync: a new project is disposable until the user has worked in it, and syncing
-	// would double the time `new` takes. (add, which replaces the user's files, syncs.)
+	syncDir(parent)
 	return nil
 }
 
-// removeStaleSiblings removes temporary project directories of crashed runs: those whose flock
-// can be taken, so no live run is building them.
-func removeStaleSiblings(parent, prefix string) {
+// lockedTempDir makes a temporary directory in parent and flock(2)s it. Another run's
+// removeStaleSiblings may take the directory between the mkdir and the flock (it looks like a
+// crashed run's): then this one tries again with a new directory.
+func lockedTempDir(parent, prefix string) (string, *os.File, error) {
+	for attempt := 0; ; attempt++ {
+		if err := step("create the temporary directory"); err != nil {
+			return "", nil, err
+		}
+		tmp, err := os.MkdirTemp(parent, prefix+"*")
+		if err != nil {
+			return "", nil, unwrapLink(err)
+		}
+		hold, err := os.Open(tmp)
+		if err == nil {
+			err = tryLock(hold)
+			if err == nil {
+				if st, serr := os.Stat(tmp); serr == nil {
+					if hst, herr := hold.Stat(); herr == nil && os.SameFile(st, hst) {
+						return tmp, hold, nil // locked, and still the directory named tmp
+					}
+				}
+			}
+			hold.Close()
+		}
+		if attempt == 10 {
+			os.RemoveAll(tmp)
+			return "", nil, fmt.Errorf("another daemongen run kept removing the temporary directory: %w", err)
+		}
+	}
+}
+
+// removeStaleSiblings removes, in parent, the hidden temporary project directories of crashed
+// new runs (.NAME.daemongen-*, for NAME starting with name, or any NAME when name is "")
+// whose flock can be taken, so no live run is building them.
+func removeStaleSiblings(parent, name string) {
 	entries, _ := os.ReadDir(parent)
 	for _, e := range entries {
-		if !e.IsDir() || !strings.HasPrefix(e.Name(), prefix) {
+		n := e.Name()
+		i := strings.LastIndex(n, tempPrefix)
+		if !e.IsDir() || i < 2 || n[0] != '.' || strings.Trim(n[i+len(tempPrefix):], "0123456789") != "" || (name != "" && n[1:i] != name) {
 			continue
 		}
-		p := filepath.Join(parent, e.Name())
+		p := filepath.Join(parent, n)
 		f, err := os.Open(p)
 		if err != nil {
 			continue
 		}
-		if tryLock(f) == nil {
+		if tryLock(f) == nil && step("remove %s", n) == nil {
 			os.RemoveAll(p)
 		}
 		f.Close()
@@ -233,22 +304,9 @@ func removeStaleSiblings(parent, prefix string) {
 // replaced, the manifest last. A failure restores what was already replaced; a crash is
 // completed by Recover in the next run.
 func Apply(dir string, changes generator.Changes) error {
-	// Writes, then removals, then the manifest: the manifest is the last thing to change.
-	ordered := slices.Clone(changes)
-	rank := func(c generator.Change) int {
-		switch {
-		case c.Path == generator.ManifestName:
-			return 2
-		case c.Delete:
-			return 1
-		}
-		return 0
-	}
-	slices.SortStableFunc(ordered, func(x, y generator.Change) int { return rank(x) - rank(y) })
-	for _, c := range ordered {
-		if err := checkOld(dir, c); err != nil {
-			return err
-		}
+	ordered := ordered(changes)
+	if err := Check(dir, ordered); err != nil {
+		return err
 	}
 	var made []string
 	var all []staged
@@ -265,7 +323,7 @@ func Apply(dir string, changes generator.Changes) error {
 			all = append(all, staged{rel: c.Path, final: filepath.Join(dir, filepath.FromSlash(c.Path)), remove: true})
 			continue
 		}
-		s, err := prepare(dir, c.Path, c.Old != nil, c.New, &made)
+		s, err := prepare(dir, c.Path, c.Old != nil, c.New)
 		if err != nil {
 			return cleanup(fmt.Errorf("writing %s: %w", c.Path, unwrapLink(err)))
 		}
@@ -285,14 +343,14 @@ func Apply(dir string, changes generator.Changes) error {
 	if err := durable(tmps); err != nil {
 		return cleanup(fmt.Errorf("syncing the staged files: %w", err))
 	}
-	if err := journal.commit(); err != nil {
+	if err := journal.commit(nil); err != nil {
 		return cleanup(fmt.Errorf("writing the journal: %w", unwrapLink(err)))
 	}
 	all = all[:len(all)-1]
 	syncDir(dir)
 	var dirs []string
 	for i, s := range all {
-		if err := s.commit(); err != nil {
+		if err := s.commit(&made); err != nil {
 			for _, rest := range all[i:] {
 				os.Remove(rest.tmp)
 			}
@@ -303,6 +361,9 @@ func Apply(dir string, changes generator.Changes) error {
 		}
 		dirs = append(dirs, filepath.Dir(s.final))
 	}
+	for _, d := range made {
+		dirs = append(dirs, filepath.Dir(d)) // where the new directory's name is
+	}
 	// The renames must be durable before the journal goes; otherwise a power loss could undo
 	// some of them with no journal left to redo them.
 	if err := durable(dirs); err != nil {
@@ -310,20 +371,6 @@ func Apply(dir string, changes generator.Changes) error {
 	}
 	if err := removeJournal(dir); err != nil {
 		return fmt.Errorf("every file is written, but removing %s failed: %w (the next daemongen run removes it)", JournalName, err)
-	}
-	return nil
-}
-
-// checkOld reports a ChangedError unless the target holds c.Old (or is absent when Old is nil).
-func checkOld(dir string, c generator.Change) error {
-	got, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(c.Path)))
-	switch {
-	case errors.Is(err, fs.ErrNotExist) && c.Old == nil:
-		return nil
-	case err != nil && !errors.Is(err, fs.ErrNotExist):
-		return err
-	case err != nil || c.Old == nil || !bytes.Equal(got, c.Old):
-		return &ChangedError{Path: c.Path}
 	}
 	return nil
 }
@@ -367,18 +414,13 @@ type staged struct {
 // prepare stages content for the project file rel. An existing file is replaced where it really
 // lives (a symlink stays a symlink, its target gets the content) and keeps its mode and, where
 // permitted, its owner and group; a new file is created 0644 and never replaces one that
-// appeared in the meantime. Directories created are appended to made.
-func prepare(dir, rel string, exists bool, content []byte, made *[]string) (staged, error) {
+// appeared in the meantime. A new file's missing directories are made only by commit, after
+// the commit point, so a run that dies before it leaves no empty directory: until then the
+// file is staged in the nearest directory that exists (the same file system as the new ones).
+func prepare(dir, rel string, exists bool, content []byte) (staged, error) {
 	p := filepath.Join(dir, filepath.FromSlash(rel))
 	if !exists {
-		dirs, err := mkdirAll(filepath.Dir(p))
-		if made != nil {
-			*made = append(*made, dirs...)
-		}
-		if err != nil {
-			return staged{}, err
-		}
-		tmp, err := stage(filepath.Dir(p), rel, content, 0o644, nil)
+		tmp, err := stage(nearestDir(filepath.Dir(p)), rel, content, 0o644, nil)
 		return staged{rel: rel, tmp: tmp, final: p, create: true}, err
 	}
 	target, err := filepath.EvalSymlinks(p)
@@ -394,9 +436,20 @@ func prepare(dir, rel string, exists bool, content []byte, made *[]string) (stag
 	return staged{rel: rel, tmp: tmp, final: target}, err
 }
 
+// nearestDir returns d or its nearest ancestor that exists.
+func nearestDir(d string) string {
+	for {
+		if _, err := os.Stat(d); err == nil || filepath.Dir(d) == d {
+			return d
+		}
+		d = filepath.Dir(d)
+	}
+}
+
 // commit moves the staged file into place: a rename, or for a new file a hard link, which
-// fails if the file appeared in the meantime instead of replacing it.
-func (s staged) commit() error {
+// fails if the file appeared in the meantime instead of replacing it. The directories it makes
+// for a new file are appended to made, for a rollback to remove.
+func (s staged) commit(made *[]string) error {
 	if s.remove {
 		if err := step("remove %s", s.rel); err != nil {
 			return err
@@ -415,6 +468,13 @@ func (s staged) commit() error {
 		return nil
 	}
 	defer os.Remove(s.tmp)
+	dirs, err := mkdirAll(filepath.Dir(s.final))
+	if made != nil {
+		*made = append(*made, dirs...)
+	}
+	if err != nil {
+		return err
+	}
 	if err := step("link %s", s.rel); err != nil {
 		return err
 	}
@@ -442,7 +502,7 @@ func removeFile(p string) error {
 // putFile writes one project file durably (prepare, sync, commit, sync): for recovery and
 // rollback, which handle few files.
 func putFile(dir, rel string, exists bool, content []byte, made *[]string) error {
-	s, err := prepare(dir, rel, exists, content, made)
+	s, err := prepare(dir, rel, exists, content)
 	if err != nil {
 		return err
 	}
@@ -450,7 +510,7 @@ func putFile(dir, rel string, exists bool, content []byte, made *[]string) error
 		os.Remove(s.tmp)
 		return err
 	}
-	if err := s.commit(); err != nil {
+	if err := s.commit(made); err != nil {
 		return err
 	}
 	return durable([]string{filepath.Dir(s.final)})
@@ -536,16 +596,23 @@ func unwrapLink(err error) error {
 }
 
 // CheckNew reports what WriteNew would refuse, without writing anything: for --dry-run, which
-// should fail when the real run would.
+// should fail when the real run would, with the same message.
 func CheckNew(dir string, changes generator.Changes, force bool) error {
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-		return nil
-	} else if err != nil {
+	exists, err := checkTarget(dir)
+	if err != nil || !exists {
 		return err
 	}
 	if _, err := os.Stat(filepath.Join(dir, JournalName)); err == nil {
-		return nil // an interrupted run, which the real run completes first
+		// What the real run does depends on the change it completes first, a write.
+		return PendingError{Dir: dir}
 	}
-	_, err := planInto(dir, changes, force)
-	return err
+	return checkInto(dir, changes, force)
+}
+
+// PendingError refuses a dry run on a directory an interrupted run left half-changed: only
+// completing that change, which a dry run may not do, would show what the real run writes.
+type PendingError struct{ Dir string }
+
+func (e PendingError) Error() string {
+	return fmt.Sprintf("an interrupted daemongen run left a change half-applied in %s (daemongen status shows it); run the command without --dry-run or --check to complete it first", e.Dir)
 }

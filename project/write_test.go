@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -173,5 +174,20 @@ func TestWriteChangesRestoresOnFailure(t *testing.T) {
 	got := readTree(t, dir)
 	if got["a.txt"] != "old a\n" || len(got) != 1 {
 		t.Fatalf("tree after a failed write = %v, want only the old a.txt (no temporary files)", got)
+	}
+}
+
+// TestWriteNewSyncsBeforeTheRename: the new project's content is made durable before its name
+// appears, so a power loss cannot leave a project of empty files.
+func TestWriteNewSyncsBeforeTheRename(t *testing.T) {
+	var steps []string
+	StepHook = func(s string) error { steps = append(steps, s); return nil }
+	defer func() { StepHook = nil }()
+	if err := WriteNew(context.Background(), filepath.Join(t.TempDir(), "a", "p"), sample(), false, nil); err != nil {
+		t.Fatal(err)
+	}
+	sync, rename := slices.Index(steps, "sync the project"), slices.Index(steps, "rename the project into place")
+	if sync < 0 || rename < 0 || sync > rename || sync < len(sample()) {
+		t.Fatalf("steps %q: want every write, then the sync, then the rename", steps)
 	}
 }
