@@ -254,13 +254,15 @@ func TestStatusKeepsEditsAfterAdds(t *testing.T) {
 	}
 }
 
-// TestAddRespectsFileMetadata: add updates a symlinked README.md where it lives, keeps its
-// CRLF line endings and keeps main.go's 0600 mode.
+// TestAddRespectsFileMetadata: add updates a symlinked README.md where it lives (inside the
+// project: a link out of it is refused, see project's tests), keeps its CRLF line endings and
+// keeps main.go's 0600 mode.
 func TestAddRespectsFileMetadata(t *testing.T) {
 	dir := newProject(t, "none")
 	readme := filepath.Join(dir, "README.md")
 	b, _ := os.ReadFile(readme)
-	real := filepath.Join(t.TempDir(), "README.md")
+	os.Mkdir(filepath.Join(dir, "docs"), 0o755)
+	real := filepath.Join(dir, "docs", "README.md")
 	os.WriteFile(real, []byte(strings.ReplaceAll(string(b), "\n", "\r\n")), 0o644)
 	os.Remove(readme)
 	os.Symlink(real, readme)

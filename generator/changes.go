@@ -115,7 +115,10 @@ func DecodeManifest(name string, data []byte) (Manifest, error) {
 // ValidPath reports whether p is a clean, slash-separated path inside the project: no "..",
 // no leading slash, no backslash or drive letter, not the manifest itself.
 func ValidPath(p string) bool {
-	return fs.ValidPath(p) && p != "." && p != ManifestName && !strings.ContainsAny(p, "\\:")
+	first, _, _ := strings.Cut(p, "/")
+	// .git and daemongen's own files (manifest, lock, journal) are never a generated file: a
+	// hand-edited or badly merged manifest must not make update delete .git/config.
+	return fs.ValidPath(p) && p != "." && first != ".git" && !strings.HasPrefix(first, ".daemongen") && !strings.ContainsAny(p, "\\:")
 }
 
 // manifest returns the manifest of a render on top of prev. A file the render touched gets

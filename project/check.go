@@ -111,6 +111,9 @@ type where struct {
 // directory on the way is a directory, and the file itself, if there, is a file or a symlink
 // to one. Paths in messages are relative to the project, prefixed by it.
 func checkPath(dir, rel string) (where, error) {
+	if target, out := leadsOutside(dir, rel); out {
+		return where{}, &OutsideError{Path: filepath.Join(dir, rel), Target: target}
+	}
 	parts := strings.Split(rel, "/")
 	cur := dir
 	for i, part := range parts[:len(parts)-1] {
@@ -215,4 +218,33 @@ func checkOld(dir string, c generator.Change) error {
 		return &ChangedError{Path: c.Path}
 	}
 	return nil
+}
+
+// OutsideError reports a project path that a symbolic link (the file itself or a directory on
+// its way) leads out of the project. daemongen writes only inside the project: a link committed
+// to a repository must not make it overwrite, say, ~/.bashrc.
+type OutsideError struct{ Path, Target string }
+
+func (e *OutsideError) Error() string {
+	return fmt.Sprintf("%s leads outside the project (to %s) through a symbolic link; daemongen writes only inside the project: replace the link with a copy and run again (nothing was written)", e.Path, e.Target)
+}
+
+// leadsOutside reports where rel's target lies, resolving symbolic links as far as the path
+// exists, when that is outside the project in dir.
+func leadsOutside(dir, rel string) (string, bool) {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", false
+	}
+	for q := filepath.Join(dir, filepath.FromSlash(rel)); ; q = filepath.Dir(q) {
+		if r, err := filepath.EvalSymlinks(q); err == nil {
+			if r != root && !strings.HasPrefix(r, root+string(filepath.Separator)) {
+				return r, true
+			}
+			return "", false
+		}
+		if len(q) <= len(dir) {
+			return "", false
+		}
+	}
 }

@@ -8,13 +8,16 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/daemongen/daemongen/generator"
 )
 
-// A symlinked file is updated where it lives: the link stays a link.
+// A symlinked file is updated where it lives (inside the project): the link stays a link.
 func TestApplyUpdatesSymlinkTargets(t *testing.T) {
-	dir, elsewhere := t.TempDir(), t.TempDir()
+	dir := t.TempDir()
+	elsewhere := filepath.Join(dir, "docs")
+	os.Mkdir(elsewhere, 0o755)
 	real := filepath.Join(elsewhere, "README.md")
 	os.WriteFile(real, []byte("old\n"), 0o644)
 	os.Symlink(real, filepath.Join(dir, "README.md"))
@@ -149,5 +152,105 @@ func TestErrorsNameNoTemporaryFiles(t *testing.T) {
 	err := Apply(dir, generator.Changes{{Path: "ro/f.txt", Old: []byte("old\n"), New: []byte("new\n")}})
 	if err == nil || strings.Contains(err.Error(), ".daemongen-") || !strings.Contains(err.Error(), "ro/f.txt") {
 		t.Fatalf("err = %v: want one naming ro/f.txt and no temporary file", err)
+	}
+}
+
+// A symbolic link that leads out of the project (a file's, or a directory's on the way) is
+// refused, with nothing written anywhere: a repository could commit README.md -> ~/.bashrc.
+func TestApplyRefusesLinksOutOfTheProject(t *testing.T) {
+	outside := t.TempDir()
+	victim := filepath.Join(outside, "victim")
+	os.WriteFile(victim, []byte("precious\n"), 0o644)
+	for name, setup := range map[string]func(dir string) (rel string){
+		"file link": func(dir string) string {
+			os.Symlink(victim, filepath.Join(dir, "README.md"))
+			return "README.md"
+		},
+		"directory link": func(dir string) string {
+			os.Symlink(outside, filepath.Join(dir, "docs"))
+			return "docs/victim"
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			rel := setup(dir)
+			err := Apply(dir, generator.Changes{{Path: rel, Old: []byte("precious\n"), New: []byte("pwned\n")}})
+			var oe *OutsideError
+			if !errors.As(err, &oe) {
+				t.Fatalf("Apply = %v, want an OutsideError", err)
+			}
+			if b, _ := os.ReadFile(victim); string(b) != "precious\n" {
+				t.Fatalf("the file outside the project now holds %q", b)
+			}
+		})
+	}
+}
+
+// A journal is replayed only if every path stays inside the project; nothing is replayed
+// otherwise (a journal committed to a repository next to a symlinked directory).
+func TestRecoverRefusesAJournalLeadingOutside(t *testing.T) {
+	dir, outside := t.TempDir(), t.TempDir()
+	os.Symlink(outside, filepath.Join(dir, "evil"))
+	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("old\n"), 0o644)
+	j := `{"entries":[{"path":"a.txt","old":"b2xkCg==","new":"bmV3Cg=="},{"path":"evil/pwned.sh","old":null,"new":"ZWNobyBwd25lZAo="}]}`
+	if err := os.WriteFile(filepath.Join(dir, JournalName), []byte(j), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Recover(dir); err == nil || !strings.Contains(err.Error(), "leads outside the project") {
+		t.Fatalf("Recover = %v, want a refusal naming the path leading outside", err)
+	}
+	if _, err := os.Stat(filepath.Join(outside, "pwned.sh")); err == nil {
+		t.Error("the journal wrote outside the project")
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "a.txt")); string(b) != "old\n" {
+		t.Errorf("a.txt was replayed (%q) although the journal was refused", b)
+	}
+}
+
+// An edit saved while Apply stages its files (big files take seconds) is found by the check
+// right before the commit point: refused, the edit kept, no temporary file left.
+func TestApplyRechecksBeforeTheCommitPoint(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "README.md")
+	os.WriteFile(p, []byte("old\n"), 0o644)
+	StepHook = func(s string) error {
+		if s == "check the files again" {
+			os.WriteFile(p, []byte("old\nsaved while daemongen was writing\n"), 0o644)
+		}
+		return nil
+	}
+	defer func() { StepHook = nil }()
+	err := Apply(dir, generator.Changes{{Path: "README.md", Old: []byte("old\n"), New: []byte("new\n")}})
+	var ce *ChangedError
+	if !errors.As(err, &ce) {
+		t.Fatalf("Apply = %v, want a ChangedError", err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "old\nsaved while daemongen was writing\n" {
+		t.Fatalf("README.md holds %q: the edit was lost", b)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("the project holds %d entries after the refusal, want README.md alone", len(entries))
+	}
+}
+
+// The lock file is daemongen's: one that is a symlink (committed to a repository, say) is
+// refused, and what it points at is never written.
+func TestAcquireRefusesASymlinkedLockFile(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(t.TempDir(), "victim")
+	os.WriteFile(victim, []byte("precious\n"), 0o644)
+	os.Symlink(victim, filepath.Join(dir, LockName))
+	for name, acquire := range map[string]func() (*Lock, error){
+		"exclusive": func() (*Lock, error) { return Acquire(context.Background(), dir, time.Second, nil) },
+		"shared":    func() (*Lock, error) { return AcquireShared(context.Background(), dir, time.Second, nil) },
+	} {
+		if l, err := acquire(); err == nil || !strings.Contains(err.Error(), "is not a plain file") {
+			l.Unlock()
+			t.Errorf("%s: err = %v, want a refusal of the symlinked lock file", name, err)
+		}
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious\n" {
+		t.Errorf("the lock file's target now holds %q", b)
 	}
 }

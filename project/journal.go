@@ -89,11 +89,18 @@ func Recover(dir string) (completed []string, err error) {
 		// Never happens through daemongen: the journal is renamed into place only when complete.
 		return nil, fmt.Errorf("%s is not a daemongen journal (%v); remove it if no daemongen run is active", filepath.Join(dir, JournalName), err)
 	}
-	var dirs []string
+	// Every path is checked before anything is replayed: a journal committed to a repository
+	// with a symlinked directory must not write outside the project, not even partly.
 	for _, e := range j.Entries {
 		if !generator.ValidPath(e.Path) && e.Path != generator.ManifestName {
 			return nil, fmt.Errorf("%s: path %q is outside the project; remove the journal", filepath.Join(dir, JournalName), e.Path)
 		}
+		if target, out := leadsOutside(dir, e.Path); out {
+			return nil, fmt.Errorf("%s: path %q leads outside the project (to %s) through a symbolic link; nothing was replayed: remove the journal", filepath.Join(dir, JournalName), e.Path, target)
+		}
+	}
+	var dirs []string
+	for _, e := range j.Entries {
 		p := filepath.Join(dir, filepath.FromSlash(e.Path))
 		if target, err := filepath.EvalSymlinks(p); err == nil {
 			dirs = append(dirs, filepath.Dir(target))

@@ -43,7 +43,11 @@ type Lock struct{ f *os.File }
 // kernel releases the lock when the process dies, so a crashed run never leaves it locked.
 func Acquire(ctx context.Context, dir string, wait time.Duration, notify func(string)) (*Lock, error) {
 	p := filepath.Join(dir, LockName)
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
+	if err := plainLockFile(p); err != nil {
+		return nil, err
+	}
+	// noFollow: a lock file swapped for a symlink after the check is not followed either.
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|noFollow, 0o644)
 	if err != nil {
 		if werr := CheckWritable(dir); werr != nil {
 			return nil, werr // the same words as --dry-run's check
@@ -65,7 +69,11 @@ func Acquire(ctx context.Context, dir string, wait time.Duration, notify func(st
 // written the project yet) there is no writer to wait for; one that cannot be opened (a
 // read-only checkout) is no lock at all.
 func AcquireShared(ctx context.Context, dir string, wait time.Duration, notify func(string)) (*Lock, error) {
-	f, err := os.Open(filepath.Join(dir, LockName))
+	p := filepath.Join(dir, LockName)
+	if err := plainLockFile(p); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(p, os.O_RDONLY|noFollow, 0)
 	if err != nil {
 		return &Lock{}, nil
 	}
@@ -129,4 +137,15 @@ func holderOf(p string) string {
 		return ""
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// plainLockFile refuses a lock file that is anything but a plain file (or absent): daemongen
+// writes its pid into it, and through a symlink committed to a repository that would
+// overwrite any file the link points at; a FIFO would block the open.
+func plainLockFile(p string) error {
+	fi, err := os.Lstat(p)
+	if err != nil || fi.Mode().IsRegular() {
+		return nil
+	}
+	return fmt.Errorf("%s is not a plain file (%s): it is daemongen's lock file, which daemongen writes; remove it and run again (nothing was written)", p, fi.Mode().Type())
 }

@@ -9,6 +9,9 @@ import (
 
 var errBusy = errors.New("locked by another process")
 
+// noFollow: no O_NOFOLLOW here; plainLockFile's check stands alone.
+const noFollow = 0
+
 // tryLock does not lock where flock(2) is missing: daemongen's concurrency guarantee holds on
 // Unix systems only (README says so). The on-disk checks of the writer still refuse a file
 // that changed under it.

@@ -10,6 +10,9 @@ import (
 
 var errBusy = errors.New("locked by another process")
 
+// noFollow makes opening the lock file fail rather than follow a symlink.
+const noFollow = syscall.O_NOFOLLOW
+
 func tryLock(f *os.File) error { return tryFlock(f, syscall.LOCK_EX) }
 
 func tryLockShared(f *os.File) error { return tryFlock(f, syscall.LOCK_SH) }

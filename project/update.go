@@ -101,6 +101,12 @@ func PlanUpdate(u Update) (Plan, error) {
 			switch {
 			case !exists: // gone from both: nothing to do
 			case sum(user) == recorded:
+				// Deleted only when a base proves daemongen generated it: a manifest entry
+				// alone (hand-edited, or a bad git merge of it) is no reason to delete a file.
+				if _, ok := baseOf(u.Bases, path, recorded); !ok {
+					act("kept: no longer generated, and no base shows daemongen generated it (yours now)")
+					continue
+				}
 				p.Changes = append(p.Changes, generator.Change{Path: path, Old: user, Delete: true})
 				act("deleted (no longer generated)")
 			default:

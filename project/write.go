@@ -343,6 +343,16 @@ func Apply(dir string, changes generator.Changes) error {
 	if err := durable(tmps); err != nil {
 		return cleanup(fmt.Errorf("syncing the staged files: %w", err))
 	}
+	// Staging big files takes time; an edit saved meanwhile would be overwritten. Check again
+	// right before the commit point, which leaves only the renames' milliseconds uncovered.
+	if err := step("check the files again"); err != nil {
+		return cleanup(err)
+	}
+	for _, c := range ordered {
+		if err := checkOld(dir, c); err != nil {
+			return cleanup(err)
+		}
+	}
 	if err := journal.commit(nil); err != nil {
 		return cleanup(fmt.Errorf("writing the journal: %w", unwrapLink(err)))
 	}
