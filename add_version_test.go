@@ -113,3 +113,33 @@ func TestAddReportsARaisedPin(t *testing.T) {
 		t.Errorf("the user's comment is gone:\n%s", b)
 	}
 }
+
+// TestAddAfterTheUserDeletedASharedFile: a file the user deleted keeps the fragments of later
+// features out (their choice); a deleted Go file the feature must wire into is refused with
+// words a user understands, not a template path.
+func TestAddAfterTheUserDeletedASharedFile(t *testing.T) {
+	dir := newProject(t, "health")
+	if err := os.Remove(filepath.Join(dir, "Makefile")); err != nil {
+		t.Fatal(err)
+	}
+	r := daemongen(t, nil, "add", "metrics", "--dir", dir, "--yes")
+	if r.code != 0 {
+		t.Fatalf("add metrics without a Makefile: exit %d: %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "Makefile")); err == nil {
+		t.Error("add brought back the Makefile the user deleted")
+	}
+
+	dir = newProject(t, "none")
+	if err := os.Remove(filepath.Join(dir, "cmd", "demo", "main.go")); err != nil {
+		t.Fatal(err)
+	}
+	before := listTree(t, dir)
+	r = daemongen(t, nil, "add", "signals", "--dir", dir)
+	if r.code != 1 || !strings.Contains(r.stderr, "cmd/demo/main.go: you deleted it, and signals puts lines in it") {
+		t.Fatalf("add signals without main.go: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if after := listTree(t, dir); !maps.EqualFunc(before, after, func(a, b []byte) bool { return string(a) == string(b) }) {
+		t.Error("a refused add changed the project")
+	}
+}

@@ -52,7 +52,7 @@ func Render(tmpl, tree fs.FS, a Answers, units []string, prev Manifest, generato
 func render(tmpl, tree fs.FS, a Answers, units []string, prev Manifest, generatorVersion string, merge Merger) (Changes, error) {
 	r := &renderer{tmpl: tmpl, tree: tree, data: a, current: map[string][]byte{}, old: map[string][]byte{},
 		frags: map[string]map[string]string{}, created: map[string]string{}, unitOf: map[string]string{}, dirty: map[string]string{},
-		sets: map[string]*template.Template{}}
+		sets: map[string]*template.Template{}, prev: prev}
 	for i, unit := range units {
 		if err := r.files(unit, unitDir(unit)+"/files"); err != nil {
 			return nil, err
@@ -127,6 +127,14 @@ type renderer struct {
 	dirty      map[string]string             // Go files to format at the end → template, for errors
 	sets       map[string]*template.Template // unit → its parsed templates
 	fileSets   map[string]*template.Template // unit → its file templates, for dependents
+	prev       Manifest                      // the project's manifest before this render
+}
+
+// userDeleted reports whether the project had p (tracked, or recorded as deleted by update)
+// and the user deleted it.
+func (r *renderer) userDeleted(p string) bool {
+	_, tracked := r.prev.Files[p]
+	return tracked || slices.Contains(r.prev.Deleted, p)
 }
 
 // formatAll runs go/format once on every Go file the render touched, in parallel: formatting
@@ -372,6 +380,12 @@ func (r *renderer) insertsInto(unit string, only map[string]bool) error {
 		}
 		if !ok && r.owned(target) {
 			continue // a feature's file: the fragment goes in when (and if) that feature does
+		}
+		if !ok && r.userDeleted(target) {
+			if !strings.HasSuffix(target, ".go") {
+				continue // the user deleted it: their choice, and the fragment stays out with it
+			}
+			return fmt.Errorf("%s: you deleted it, and %s puts lines in it; restore it (daemongen new into a scratch directory shows it) and run again (nothing was written)", target, unit)
 		}
 		if !ok {
 			return fmt.Errorf("%s: fragment for %s, which does not exist", unitDir(unit), target)
