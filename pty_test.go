@@ -221,7 +221,7 @@ func TestPromptsFitTheScreen(t *testing.T) {
 			// and unticking a feature another needs marks it "required by".
 			txt = s.waitText("? Features:")
 			once(t, txt, "? Features:")
-			for _, l := range []string{"batch", "docker", "health", "k8s", "lock", "recovery", "signals", "systemd"} {
+			for _, l := range []string{"batch", "docker", "health", "k8s", "leader", "lock", "recovery", "signals", "systemd"} {
 				if !strings.Contains(txt, " "+l+" - ") && !strings.Contains(txt, " "+l+" (required by ") {
 					t.Fatalf("feature %s not listed on one line:\n%s", l, txt)
 				}
@@ -230,7 +230,7 @@ func TestPromptsFitTheScreen(t *testing.T) {
 			txt = s.waitText("batch: batched reporter: bounded queue")
 			once(t, txt, "? Features:")
 			noFullLines(t, txt, size.cols)
-			s.send(strings.Repeat(keyDown, 7) + keySpace) // untick signals
+			s.send(strings.Repeat(keyDown, 8) + keySpace) // untick signals
 			txt = s.waitText("signals (required by batch)")
 			s.send(strings.Repeat(keyDown, 3) + keySpace) // past the end, round to docker: tick it
 			txt = s.waitText("signals (required by batch, docker)")

@@ -157,6 +157,12 @@ func (a Answers) Validate() (Answers, error) {
 		}
 		out.Settings[s.Key] = v
 	}
+	if out.Has("leader") {
+		d := func(k string) time.Duration { v, _ := time.ParseDuration(out.Settings[k]); return v } // checked above
+		if err := CheckLeaderTimings(d("leader-lease-duration"), d("leader-renew-deadline"), d("leader-retry-period")); err != nil {
+			return a, &InvalidError{Flag: "--leader-renew-deadline", Value: out.Settings["leader-renew-deadline"], Why: err.Error() + " (client-go's rule; defaults 15s, 10s, 2s)"}
+		}
+	}
 	// Deployment files publish the admin port; port 0 (a free port chosen at start) cannot be
 	// published, so Docker's EXPOSE and the Kubernetes probes would point nowhere.
 	if out.Has("docker") || out.Has("k8s") {

@@ -13,13 +13,17 @@ import (
 // Feature is one optional capability of a generated daemon. Its templates live in
 // templates/features/<Name>; everything else about it is declared here.
 type Feature struct {
-	Name      string    // lower case; the --features value and the template directory name
-	Label     string    // a few words for lists that must fit an 80-column terminal (prompts, completion)
-	Summary   string    // one line, shown by `daemongen features` and the prompt's "?" help
-	Default   bool      // enabled by --yes when --features is not given
-	Requires  []string  // features enabled together with this one
-	Conflicts []string  // features that cannot be enabled with this one
-	Modules   []string  // third-party modules the generated code imports; empty means stdlib only
+	Name      string   // lower case; the --features value and the template directory name
+	Label     string   // a few words for lists that must fit an 80-column terminal (prompts, completion)
+	Summary   string   // one line, shown by `daemongen features` and the prompt's "?" help
+	Default   bool     // enabled by --yes when --features is not given
+	Requires  []string // features enabled together with this one
+	Conflicts []string // features that cannot be enabled with this one
+	Modules   []string // third-party modules the generated code imports; empty means stdlib only
+	// ModulesBy names the setting whose value picks the modules: the feature keeps
+	// modules-<value>.mod/.sum instead of modules.mod/.sum (see modules.go), so a project
+	// requires only what the chosen variant imports. Modules lists them all.
+	ModulesBy string
 	Settings  []Setting // questions this feature asks; each becomes a flag of the same name
 }
 
@@ -79,6 +83,47 @@ var Catalog = []Feature{
 		Summary:  "Kubernetes Deployment (probes on the admin port, preStop, grace period that fits the shutdown budget, restricted securityContext, GOMEMLIMIT) and PodDisruptionBudget",
 		Requires: []string{"health", "signals"}, // the probes need the endpoints; the kubelet stops pods with SIGTERM
 		Settings: []Setting{memoryLimit},
+	},
+	{
+		Name:     "leader",
+		Label:    "leader election: Kubernetes Lease or etcd",
+		Summary:  "leader election across machines on a Kubernetes Lease (client-go) or an etcd election: only the leader runs the worker, followers stay ready and idle, a lost lease stops the work within the renew deadline, SIGTERM releases the lease after the work stopped",
+		Requires: []string{"signals", "health"}, // SIGTERM must stop the work before the lease is released; followers report through /readyz
+		Modules: []string{
+			"go.etcd.io/etcd/api/v3 v3.7.3", "go.etcd.io/etcd/client/pkg/v3 v3.7.3", "go.etcd.io/etcd/client/v3 v3.7.3", "go.uber.org/zap v1.28.0",
+			"k8s.io/api v0.37.2", "k8s.io/apimachinery v0.37.2", "k8s.io/client-go v0.37.2", "k8s.io/klog/v2 v2.140.0",
+		},
+		ModulesBy: "leader-backend",
+		Settings: []Setting{
+			{
+				Key:     "leader-backend",
+				Prompt:  "Leader election backend (kubernetes, etcd)",
+				Help:    "kubernetes: a coordination.k8s.io/v1 Lease through client-go (in-cluster or --kubeconfig). etcd: an election on an etcd session lease (--etcd-endpoints). The project requires only the chosen backend's modules.",
+				Default: "kubernetes",
+				Check:   checkOneOf("kubernetes", "etcd"),
+			},
+			{
+				Key:     "leader-lease-duration",
+				Prompt:  "Leader lease duration",
+				Help:    "Default for the daemon's --leader-lease-duration (client-go's default 15s): how long followers wait after the last renewal before taking over, so the failover time after a crash. Must exceed the renew deadline.",
+				Default: "15s",
+				Check:   checkDuration(time.Second, 10*time.Minute),
+			},
+			{
+				Key:     "leader-renew-deadline",
+				Prompt:  "Leader renew deadline",
+				Help:    "Default for the daemon's --leader-renew-deadline (client-go's default 10s): a leader that could not renew for this long stops its work. Must be below the lease duration and above 1.2 retry periods.",
+				Default: "10s",
+				Check:   checkDuration(time.Second, 10*time.Minute),
+			},
+			{
+				Key:     "leader-retry-period",
+				Prompt:  "Leader retry period",
+				Help:    "Default for the daemon's --leader-retry-period (client-go's default 2s): how often the leader renews and followers try to acquire; a released lease is taken over within about this time.",
+				Default: "2s",
+				Check:   checkDuration(100*time.Millisecond, 10*time.Minute),
+			},
+		},
 	},
 	{
 		Name:    "lock",
@@ -345,6 +390,34 @@ func checkListenAddr(s string) error {
 	}
 	if host != "" && net.ParseIP(host) == nil && !isDNSName(host) {
 		return fmt.Errorf("host %q is neither an IP address nor a host name; use a value like 127.0.0.1:8081 or :8081", host)
+	}
+	return nil
+}
+
+// checkOneOf accepts exactly one of values.
+func checkOneOf(values ...string) func(string) error {
+	return func(s string) error {
+		if !slices.Contains(values, s) {
+			return fmt.Errorf("%q is not one of %s", s, strings.Join(values, ", "))
+		}
+		return nil
+	}
+}
+
+// JitterFactor is client-go's leaderelection.JitterFactor: followers retry every RetryPeriod
+// times up to this factor, and client-go refuses a renew deadline not above it.
+const JitterFactor = 1.2
+
+// CheckLeaderTimings applies client-go's rules (NewLeaderElector) to the three durations:
+// lease duration > renew deadline > JitterFactor × retry period. The generated daemon checks
+// its flags the same way; refusing the defaults here means a project never starts with
+// defaults its own daemon rejects.
+func CheckLeaderTimings(lease, renew, retry time.Duration) error {
+	if lease <= renew {
+		return fmt.Errorf("lease duration %s must be greater than the renew deadline %s", lease, renew)
+	}
+	if float64(renew) <= JitterFactor*float64(retry) {
+		return fmt.Errorf("renew deadline %s must be greater than %.1f × the retry period %s", renew, JitterFactor, retry)
 	}
 	return nil
 }

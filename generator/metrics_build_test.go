@@ -29,11 +29,24 @@ import (
 func TestGeneratedModulesAreTidyAndVerified(t *testing.T) {
 	projecttest.RequireGo(t)
 	root := t.TempDir()
+	var projects []generator.Answers
 	for i, set := range projecttest.Covering() {
-		if !slices.Contains(set, "metrics") {
-			continue
+		if slices.Contains(set, "metrics") || slices.Contains(set, "leader") {
+			projects = append(projects, projecttest.Answers(t, fmt.Sprintf("m%02d", i), set...))
 		}
-		dir := projecttest.Write(t, root, projecttest.Answers(t, fmt.Sprintf("m%02d", i), set...))
+	}
+	// The leader feature's other backend, alone and where its modules meet metrics'.
+	for i, set := range [][]string{{"leader"}, {"leader", "metrics"}} {
+		a, err := generator.Answers{Name: fmt.Sprintf("etcd%d", i), Module: "example.com/etcd", Go: "1.26", Features: set,
+			Settings: map[string]string{"leader-backend": "etcd"}}.Validate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		projects = append(projects, a)
+	}
+	for _, a := range projects {
+		set := a.Features
+		dir := projecttest.Write(t, root, a)
 		for _, args := range [][]string{{"mod", "tidy", "-diff"}, {"mod", "verify"}} {
 			cmd := projecttest.GoCmd(dir, args...)
 			cmd.Env = append(cmd.Env, "GOFLAGS=-mod=readonly")

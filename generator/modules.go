@@ -25,10 +25,9 @@ import (
 // user's own requirements, replaces and comments survive) and go.sum. `new` and `add` run the
 // same merge on the same input, which keeps `new S+f` equal to `new S` then `add f`. A project
 // without such features keeps a go.mod without requirements and no go.sum.
-const (
-	modulesMod = "modules.mod"
-	modulesSum = "modules.sum"
-)
+//
+// A feature whose imports depend on a setting (leader's backend) names that setting in
+// Feature.ModulesBy and keeps one pair per value: modules-<value>.mod and modules-<value>.sum.
 
 // ModuleError reports a go.mod or go.sum of the project that cannot be merged.
 type ModuleError struct {
@@ -42,17 +41,36 @@ func (e *ModuleError) Error() string {
 
 func (e *ModuleError) Unwrap() error { return e.Err }
 
-// FeatureModules returns the parsed modules.mod of a feature, or nil for a
+// FeatureModules returns the parsed modules file of a feature, or nil for a
 // standard-library-only feature. Its go line is the lowest Go version its modules accept.
-func FeatureModules(tmpl fs.FS, feature string) (*modfile.File, error) {
-	data, err := fs.ReadFile(tmpl, unitDir(feature)+"/"+modulesMod)
+// variant is the value of the feature's ModulesBy setting ("" for a feature without one).
+func FeatureModules(tmpl fs.FS, feature, variant string) (*modfile.File, error) {
+	name := modulesFile(feature, variant, ".mod")
+	data, err := fs.ReadFile(tmpl, name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return modfile.Parse(unitDir(feature)+"/"+modulesMod, data, nil)
+	return modfile.Parse(name, data, nil)
+}
+
+// modulesFile names a feature's modules file: modules<ext>, or modules-<variant><ext> for a
+// feature whose modules depend on a setting (Feature.ModulesBy).
+func modulesFile(feature, variant, ext string) string {
+	if variant != "" {
+		return unitDir(feature) + "/modules-" + variant + ext
+	}
+	return unitDir(feature) + "/modules" + ext
+}
+
+// moduleVariant returns the value of unit's ModulesBy setting in a, or "".
+func moduleVariant(unit string, a Answers) string {
+	if f, ok := Lookup(unit); ok && f.ModulesBy != "" {
+		return a.Settings[f.ModulesBy]
+	}
+	return ""
 }
 
 // modules merges the modules of every rendered unit into go.mod and go.sum.
@@ -61,7 +79,8 @@ func (r *renderer) modules(units []string) error {
 	var sums []byte
 	goVersion := ""
 	for _, unit := range units {
-		mf, err := FeatureModules(r.tmpl, unit)
+		variant := moduleVariant(unit, r.data)
+		mf, err := FeatureModules(r.tmpl, unit, variant)
 		if err != nil {
 			return err
 		}
@@ -71,14 +90,19 @@ func (r *renderer) modules(units []string) error {
 		if mf.Go != nil && version.Compare("go"+mf.Go.Version, "go"+goVersion) > 0 {
 			goVersion = mf.Go.Version
 		}
-		sum, err := fs.ReadFile(r.tmpl, unitDir(unit)+"/"+modulesSum)
+		sum, err := fs.ReadFile(r.tmpl, modulesFile(unit, variant, ".sum"))
 		if err != nil {
-			return fmt.Errorf("feature %s has %s but no %s: %w", unit, modulesMod, modulesSum, err)
+			return fmt.Errorf("feature %s has %s but no .sum file: %w", unit, modulesFile(unit, variant, ".mod"), err)
 		}
 		reqs = append(reqs, mf.Require...)
 		sums = append(sums, sum...)
 	}
-	if len(reqs) == 0 {
+	drop, pairSums, err := r.pairSums(units)
+	if err != nil {
+		return err
+	}
+	sums = append(sums, pairSums...)
+	if len(reqs) == 0 && len(pairSums) == 0 {
 		return nil
 	}
 	gomod, ok, err := r.load("go.mod")
@@ -101,8 +125,70 @@ func (r *renderer) modules(units []string) error {
 	if err != nil {
 		return &ModuleError{Path: "go.sum", Err: err}
 	}
+	merged = dropLines(merged, drop)
 	r.store("go.sum", merged)
 	return nil
+}
+
+// pairSums handles two module-bringing features whose graphs meet: together, MVS selects
+// higher versions of shared dependencies, and go mod tidy drops go.sum lines that each alone
+// needs. The feature with ModulesBy then keeps modules-<variant>+<other>.sum, the go.sum of
+// a project with both (again from go mod tidy). When a render completes such a pair (one of
+// the two is among units, the other is already there or also among units), pairSums returns
+// that file and the lines of the two features' own .sum files it does not hold, which the
+// caller removes. The result depends only on the final feature set, so new ≡ add still holds.
+func (r *renderer) pairSums(units []string) (map[string]bool, []byte, error) {
+	drop := map[string]bool{}
+	var keep []byte
+	for _, f := range r.data.Features {
+		variant := moduleVariant(f, r.data)
+		if variant == "" {
+			continue
+		}
+		for _, o := range r.data.Features {
+			if o == f || !(slices.Contains(units, f) || slices.Contains(units, o)) {
+				continue
+			}
+			pair, err := fs.ReadFile(r.tmpl, unitDir(f)+"/modules-"+variant+"+"+o+".sum")
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+			inPair := map[string]bool{}
+			for _, l := range strings.Split(string(pair), "\n") {
+				inPair[l] = true
+			}
+			for _, own := range []string{modulesFile(f, variant, ".sum"), modulesFile(o, moduleVariant(o, r.data), ".sum")} {
+				data, err := fs.ReadFile(r.tmpl, own)
+				if err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return nil, nil, err
+				}
+				for _, l := range strings.Split(string(data), "\n") {
+					if l != "" && !inPair[l] {
+						drop[l] = true
+					}
+				}
+			}
+			keep = append(keep, pair...)
+		}
+	}
+	return drop, keep, nil
+}
+
+// dropLines removes the given lines from a go.sum.
+func dropLines(sum []byte, drop map[string]bool) []byte {
+	if len(drop) == 0 {
+		return sum
+	}
+	var out []string
+	for _, l := range strings.SplitAfter(string(sum), "\n") {
+		if !drop[strings.TrimSuffix(l, "\n")] {
+			out = append(out, l)
+		}
+	}
+	return []byte(strings.Join(out, ""))
 }
 
 // MergeRequires adds reqs to the go.mod in data and raises its go line to at least goVersion

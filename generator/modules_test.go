@@ -13,20 +13,36 @@ import (
 
 // TestCatalogModulesMatchModulesMod: `daemongen features` shows Feature.Modules, the renderer
 // uses modules.mod; they must name the same direct requirements.
+// A feature with ModulesBy lists the direct requirements of all its variants.
 func TestCatalogModulesMatchModulesMod(t *testing.T) {
+	variants := map[string][]string{"leader": {"kubernetes", "etcd"}}
 	for _, f := range Catalog {
-		mf, err := FeatureModules(templates.FS, f.Name)
-		if err != nil {
-			t.Fatal(err)
+		vs, ok := variants[f.Name]
+		if ok != (f.ModulesBy != "") {
+			t.Fatalf("%s: ModulesBy %q; list its variants in this test", f.Name, f.ModulesBy)
+		}
+		if !ok {
+			vs = []string{""}
 		}
 		var direct []string
-		if mf != nil {
-			for _, r := range mf.Require {
-				if !r.Indirect {
-					direct = append(direct, r.Mod.Path+" "+r.Mod.Version)
+		for _, v := range vs {
+			mf, err := FeatureModules(templates.FS, f.Name, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mf == nil && v != "" {
+				t.Errorf("%s: no modules file for %s=%s", f.Name, f.ModulesBy, v)
+				continue
+			}
+			if mf != nil {
+				for _, r := range mf.Require {
+					if !r.Indirect {
+						direct = append(direct, r.Mod.Path+" "+r.Mod.Version)
+					}
 				}
 			}
 		}
+		slices.Sort(direct)
 		if !slices.Equal(direct, f.Modules) {
 			t.Errorf("%s: catalog Modules %q, modules.mod requires %q", f.Name, f.Modules, direct)
 		}

@@ -203,6 +203,11 @@ func (r *renderer) files(unit, dir string) error {
 		if err != nil {
 			return err
 		}
+		// A template that renders to nothing is a file the answers do not call for (a leader
+		// backend's own manifests or tests): no file, rather than an empty one.
+		if !static && len(bytes.TrimSpace(content)) == 0 {
+			return nil
+		}
 		if _, err := fs.Stat(r.tree, out); err == nil {
 			if _, _, err := r.load(out); err != nil { // keep the tree's version for the owned-file check
 				return err

@@ -85,7 +85,11 @@ func TestManifestsAreValidAndFollowTheContract(t *testing.T) {
 			if d.Kind != "Deployment" || pdb.Kind != "PodDisruptionBudget" {
 				t.Fatalf("kinds %q, %q", d.Kind, pdb.Kind)
 			}
-			checkContract(t, d, &pdb, slices.Contains(set, "lock"))
+			checkContract(t, d, &pdb, slices.Contains(set, "lock") && !slices.Contains(set, "leader"))
+			// Only the leader's Kubernetes backend talks to the API server; no token otherwise.
+			if mount := d.Spec.Template.Spec.AutomountServiceAccountToken; mount == nil || *mount != slices.Contains(set, "leader") {
+				t.Errorf("automountServiceAccountToken %v with leader %v (default backend kubernetes)", mount, slices.Contains(set, "leader"))
+			}
 		})
 	}
 	if n == 0 {
@@ -94,8 +98,9 @@ func TestManifestsAreValidAndFollowTheContract(t *testing.T) {
 }
 
 // checkContract checks the Deployment and PDB against the daemon contract. With lock (one
-// instance promised) the Deployment runs one replica, replaced with Recreate, so no two pods
-// ever hold a lock of their own at once; otherwise two replicas roll without losing capacity.
+// instance promised, and no leader election to keep one at work) the Deployment runs one
+// replica, replaced with Recreate, so no two pods ever hold a lock of their own at once;
+// otherwise two replicas roll without losing capacity.
 func checkContract(t *testing.T, d *appsv1.Deployment, pdb *policyv1.PodDisruptionBudget, lock bool) {
 	t.Helper()
 	spec := d.Spec.Template.Spec
