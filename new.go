@@ -172,7 +172,7 @@ func runNew(e *env, cmd *cobra.Command, opts newOptions, args []string) error {
 	}
 	created := fmt.Sprintf("created %s (%d files; features: %s)", dir, len(changes), featureList(a.Features))
 	if len(created) > 80 { // a long name or many features: keep within an 80-column terminal
-		created = fmt.Sprintf("created %s (%d files)\nfeatures: %s", dir, len(changes), featureList(a.Features))
+		created = fmt.Sprintf("created %s (%d files)\n%s", dir, len(changes), wrapList("features: ", a.Features, 80))
 	}
 	fmt.Fprintln(e.stdout, created)
 	fmt.Fprintf(e.stdout, "next: cd %s && make check\n", shellquote.Join(dir))
@@ -296,4 +296,29 @@ func featureList(fs []string) string {
 		return "none"
 	}
 	return strings.Join(fs, ", ")
+}
+
+// wrapList writes items after prefix, comma-separated, in lines of at most width columns;
+// continuation lines are indented under the first item.
+func wrapList(prefix string, items []string, width int) string {
+	if len(items) == 0 {
+		return prefix + "none"
+	}
+	var b strings.Builder
+	line := prefix
+	for i, it := range items {
+		word := it
+		if i < len(items)-1 {
+			word += ","
+		}
+		if len(line) > len(prefix) && len(line)+1+len(word) > width {
+			b.WriteString(line + "\n")
+			line = strings.Repeat(" ", len(prefix))
+		} else if len(line) > len(prefix) {
+			line += " "
+		}
+		line += word
+	}
+	b.WriteString(line)
+	return b.String()
 }
