@@ -156,20 +156,11 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 		}
 		defer lock.Unlock()
 	} else {
-		lock, err := project.Acquire(context.Background(), dir, project.DefaultWait, func(msg string) { fmt.Fprintln(e.stderr, "daemongen: "+msg) })
+		lock, err := writeLock(e, dir)
 		if err != nil {
 			return err
 		}
 		defer lock.Unlock()
-		// A run that crashed midway left its change in the journal: finish it first, so this
-		// run starts from the project the interrupted one meant to leave.
-		done, err := project.Recover(dir)
-		if err != nil {
-			return err
-		}
-		if len(done) > 0 {
-			fmt.Fprintf(e.stdout, "completed the change an interrupted daemongen run left in %s: %s\n", dir, strings.Join(done, ", "))
-		}
 	}
 	m, err := loadProject(dir)
 	if err != nil {
@@ -455,6 +446,25 @@ func runStatus(e *env, root string) error {
 // readLock holds the project lock shared for a run that only reads it (--dry-run, --check), so
 // it never sees an add or update halfway. A change a crash left pending cannot be shown
 // truthfully without completing it, which is a write: such a run is refused.
+// writeLock takes the project's lock for writing (add, update): one writer at a time. A run
+// that crashed midway left its change in the journal; it is finished first, so this run starts
+// from the project the interrupted one meant to leave.
+func writeLock(e *env, dir string) (*project.Lock, error) {
+	lock, err := project.Acquire(context.Background(), dir, project.DefaultWait, func(msg string) { fmt.Fprintln(e.stderr, "daemongen: "+msg) })
+	if err != nil {
+		return nil, err
+	}
+	done, err := project.Recover(dir)
+	if err != nil {
+		lock.Unlock()
+		return nil, err
+	}
+	if len(done) > 0 {
+		fmt.Fprintf(e.stdout, "completed the change an interrupted daemongen run left in %s: %s\n", dir, strings.Join(done, ", "))
+	}
+	return lock, nil
+}
+
 func readLock(e *env, dir string) (*project.Lock, error) {
 	lock, err := project.AcquireShared(context.Background(), dir, project.DefaultWait, func(msg string) { fmt.Fprintln(e.stderr, "daemongen: "+msg) })
 	if err != nil {

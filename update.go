@@ -119,20 +119,11 @@ func runUpdate(e *env, cmd *cobra.Command, opts updateOptions) error {
 		defer lock.Unlock()
 	}
 	if writes {
-		// The same lock and recovery as add: one writer at a time, and a crashed run's
-		// change is completed before this one reads the project.
-		lock, err := project.Acquire(context.Background(), dir, project.DefaultWait, func(msg string) { fmt.Fprintln(e.stderr, "daemongen: "+msg) })
+		lock, err := writeLock(e, dir) // the same lock and recovery as add
 		if err != nil {
 			return err
 		}
 		defer lock.Unlock()
-		done, err := project.Recover(dir)
-		if err != nil {
-			return err
-		}
-		if len(done) > 0 {
-			fmt.Fprintf(e.stdout, "completed the change an interrupted daemongen run left in %s: %s\n", dir, strings.Join(done, ", "))
-		}
 	}
 	m, err := loadProject(dir)
 	if err != nil {
