@@ -31,6 +31,9 @@ type row struct {
 	pass                                   *bool // nil: reported only
 }
 
+// sections are the parts of a run that -only can pick.
+var sections = []string{"new", "update", "prompt", "daemon", "gobench", "load"}
+
 type bench struct {
 	quick bool
 	tmp   string
@@ -41,7 +44,24 @@ type bench struct {
 func main() {
 	quick := flag.Bool("quick", false, "smoke mode: fewer and shorter runs")
 	out := flag.String("out", "", "also write the table, with machine details, to this file")
+	only := flag.String("only", "", "run only these comma-separated sections: "+strings.Join(sections, ", ")+" (not with -out: RESULTS.md holds whole runs)")
 	flag.Parse()
+	want := map[string]bool{}
+	for _, s := range strings.Split(*only, ",") {
+		if s == "" {
+			continue
+		}
+		if !slices.Contains(sections, s) {
+			fmt.Fprintf(os.Stderr, "bench: unknown section %q in -only; sections: %s\n", s, strings.Join(sections, ", "))
+			os.Exit(2)
+		}
+		want[s] = true
+	}
+	if len(want) > 0 && *out != "" {
+		fmt.Fprintln(os.Stderr, "bench: -only and -out do not go together: RESULTS.md holds whole runs")
+		os.Exit(2)
+	}
+	selected := func(s string) bool { return len(want) == 0 || want[s] }
 	// "all" includes leader, whose daemon would wait for a Kubernetes API that is not here: the
 	// figures are for one working instance, as --leader-elect=false runs it.
 	check(os.Setenv("DALL_LEADER_ELECT", "false"))
@@ -52,15 +72,29 @@ func main() {
 	b.dg = filepath.Join(tmp, "daemongen")
 	b.gobuild(".", b.dg)
 
-	b.generation()
-	b.update()
-	b.firstPrompt()
-	allBin, chaosBin, allDir := b.daemonBinaries()
-	b.startup(allBin)
-	b.idle(allBin)
-	b.shutdown(allBin, chaosBin)
-	b.goBenchmarks(allDir)
-	b.healthLoad(allBin)
+	if selected("new") {
+		b.generation()
+	}
+	if selected("update") {
+		b.update()
+	}
+	if selected("prompt") {
+		b.firstPrompt()
+	}
+	if selected("daemon") || selected("gobench") || selected("load") {
+		allBin, chaosBin, allDir := b.daemonBinaries()
+		if selected("daemon") {
+			b.startup(allBin)
+			b.idle(allBin)
+			b.shutdown(allBin, chaosBin)
+		}
+		if selected("gobench") {
+			b.goBenchmarks(allDir)
+		}
+		if selected("load") {
+			b.healthLoad(allBin)
+		}
+	}
 
 	table := b.table()
 	fmt.Print(table)
