@@ -208,8 +208,9 @@ func (a Answers) EnvPrefix() string {
 	return strings.ToUpper(strings.ReplaceAll(a.Name, "-", "_"))
 }
 
-// GoDuration returns a duration setting as a Go expression, e.g. "25s" → "25 * time.Second",
-// for templates that need the value as a constant.
+// GoDuration returns a duration setting as a Go expression, e.g. "25s" → "25*time.Second",
+// for templates that need the value as a constant. Spaced as gofmt spaces it inside an
+// argument list or a comparison, the places templates use it, so the output needs no gofmt.
 func (a Answers) GoDuration(key string) (string, error) {
 	v, err := a.Get(key)
 	if err != nil {
@@ -224,7 +225,7 @@ func (a Answers) GoDuration(key string) (string, error) {
 		name string
 	}{{time.Hour, "Hour"}, {time.Minute, "Minute"}, {time.Second, "Second"}, {time.Millisecond, "Millisecond"}} {
 		if d%u.unit == 0 {
-			return fmt.Sprintf("%d * time.%s", d/u.unit, u.name), nil
+			return fmt.Sprintf("%d*time.%s", d/u.unit, u.name), nil
 		}
 	}
 	return fmt.Sprintf("%d", d), nil

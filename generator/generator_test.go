@@ -141,7 +141,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestGoDuration(t *testing.T) {
-	for in, want := range map[string]string{"25s": "25 * time.Second", "2m": "2 * time.Minute", "1500ms": "1500 * time.Millisecond", "1h": "1 * time.Hour"} {
+	for in, want := range map[string]string{"25s": "25*time.Second", "2m": "2*time.Minute", "1500ms": "1500*time.Millisecond", "1h": "1*time.Hour"} {
 		a := Answers{Settings: map[string]string{"d": in}}
 		if got, err := a.GoDuration("d"); err != nil || got != want {
 			t.Errorf("GoDuration(%s) = %q, %v; want %q", in, got, err, want)
