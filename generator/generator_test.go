@@ -26,6 +26,27 @@ func TestInsert(t *testing.T) {
 	}
 }
 
+// TestInsertSortsImports: an import goes where gofmt would sort it within the marker's group,
+// among the template's and the user's own imports (an aliased one included), not at the marker.
+func TestInsertSortsImports(t *testing.T) {
+	src := "import (\n\t\"os\"\n\n\t\"m/internal/config\"\n\tw \"m/internal/worker\" // ours\n\t// daemongen:imports\n)\n"
+	steps := []struct{ spec, want string }{
+		{`"m/internal/lock"`, "import (\n\t\"os\"\n\n\t\"m/internal/config\"\n\t\"m/internal/lock\"\n\tw \"m/internal/worker\" // ours\n\t// daemongen:imports\n)\n"},
+		{`"m/internal/batch"`, "import (\n\t\"os\"\n\n\t\"m/internal/batch\"\n\t\"m/internal/config\"\n\t\"m/internal/lock\"\n\tw \"m/internal/worker\" // ours\n\t// daemongen:imports\n)\n"},
+		{`"m/internal/zeta"`, "import (\n\t\"os\"\n\n\t\"m/internal/batch\"\n\t\"m/internal/config\"\n\t\"m/internal/lock\"\n\tw \"m/internal/worker\" // ours\n\t\"m/internal/zeta\"\n\t// daemongen:imports\n)\n"},
+	}
+	got := []byte(src)
+	for _, s := range steps {
+		var err error
+		if got, err = Insert(got, "daemongen:imports", s.spec); err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != s.want {
+			t.Fatalf("after inserting %s:\n%s\nwant:\n%s", s.spec, got, s.want)
+		}
+	}
+}
+
 func TestInsertMarkerStyles(t *testing.T) {
 	for _, tc := range []struct{ src, marker string }{
 		{"x\n<!-- daemongen:features -->\n", "daemongen:features"},
