@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/daemongen/daemongen/generator"
 )
 
 type row struct {
@@ -32,7 +34,7 @@ type row struct {
 }
 
 // sections are the parts of a run that -only can pick.
-var sections = []string{"new", "update", "prompt", "daemon", "gobench", "load"}
+var sections = []string{"new", "update", "add", "prompt", "daemon", "gobench", "load"}
 
 type bench struct {
 	quick bool
@@ -77,6 +79,9 @@ func main() {
 	}
 	if selected("update") {
 		b.update()
+	}
+	if selected("add") {
+		b.addFeature()
 	}
 	if selected("prompt") {
 		b.firstPrompt()
@@ -188,6 +193,33 @@ func (b *bench) update() {
 	}
 	u, g := median(upd), median(gen)
 	b.add(fmt.Sprintf("`daemongen update` (features all, README edited, --shutdown-timeout changed: 2 renders, 1 merge, 8 files written), median of %d", runs), ms(u), ms(g)+" (`new` of the same project)", ratio(u, g), "≤ 2×", ok(float64(u) <= 2*float64(g)))
+}
+
+// addFeature times `daemongen add lock` on a project of every other feature whose README.md and
+// main.go the user edited, so add renders the project twice (as it is and with lock), merges
+// both edited files and writes through its journal. The baseline is `new` of the resulting
+// project (every feature), timed in the same loop.
+func (b *bench) addFeature() {
+	runs := b.n(21, 3)
+	others := slices.DeleteFunc(generator.AllFeatures(), func(f string) bool { return f == "lock" })
+	var adds, gen []time.Duration
+	for i := range runs {
+		d, _ := timed(b.tmp, b.dg, "new", "demo", "--yes", "--features", "all", "-o", filepath.Join(b.tmp, fmt.Sprintf("a%d-new", i)))
+		gen = append(gen, d)
+		out := filepath.Join(b.tmp, fmt.Sprintf("a%d", i))
+		run(b.tmp, b.dg, "new", "demo", "--yes", "--features", strings.Join(others, ","), "-o", out)
+		dir := filepath.Join(out, "demo")
+		for _, edit := range []struct{ file, text string }{{"README.md", "\n## Ours\n"}, {"cmd/demo/main.go", "\n// Ours.\n"}} {
+			p := filepath.Join(dir, filepath.FromSlash(edit.file))
+			content, err := os.ReadFile(p)
+			check(err)
+			check(os.WriteFile(p, append(content, edit.text...), 0o644))
+		}
+		d, _ = timed(b.tmp, b.dg, "add", "lock", "--dir", dir)
+		adds = append(adds, d)
+	}
+	a, g := median(adds), median(gen)
+	b.add(fmt.Sprintf("`daemongen add lock` (every other feature, README.md and main.go edited: 2 renders, 2 merges), median of %d", runs), ms(a), ms(g)+" (`new` of the same project)", ratio(a, g), "≤ 2×", ok(float64(a) <= 2*float64(g)))
 }
 
 // baselineWriter writes the files of an embedded tar: the least a generator could do.

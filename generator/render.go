@@ -428,7 +428,8 @@ func (r *renderer) formatShared(target, tmplPath string, src []byte) ([]byte, er
 // idempotent. The marker stays for the next feature.
 func Insert(content []byte, marker, fragment string, later ...string) ([]byte, error) {
 	lines := strings.SplitAfter(string(content), "\n")
-	at := slices.IndexFunc(lines, func(l string) bool { return isMarkerLine(l, marker) })
+	forms := markerForms(marker)
+	at := slices.IndexFunc(lines, func(l string) bool { return slices.Contains(forms, strings.TrimSpace(l)) })
 	frag := splitFragment(fragment)
 	// Already there (an add repeated, or pasted by hand as MarkerError suggests): done, with
 	// or without the marker.
@@ -452,16 +453,20 @@ func Insert(content []byte, marker, fragment string, later ...string) ([]byte, e
 	if strings.HasSuffix(lines[at], "\r\n") {
 		eol = "\r\n" // a file kept with CRLF line endings gets CRLF lines
 	}
-	add := make([]string, len(frag))
-	for i, l := range frag {
-		if strings.TrimSpace(l) == "" {
-			add[i] = eol
-		} else {
-			add[i] = ind + l + eol
-		}
+	// Spliced in one allocation: Insert runs once per fragment on files of hundreds of lines.
+	offset := 0
+	for _, l := range lines[:pos] {
+		offset += len(l)
 	}
-	out := slices.Concat(lines[:pos], add, lines[pos:])
-	return []byte(strings.Join(out, "")), nil
+	out := make([]byte, 0, len(content)+len(fragment)+len(frag)*(len(ind)+len(eol)))
+	out = append(out, content[:offset]...)
+	for _, l := range frag {
+		if strings.TrimSpace(l) != "" {
+			out = append(append(out, ind...), l...)
+		}
+		out = append(out, eol...)
+	}
+	return append(out, content[offset:]...), nil
 }
 
 // importsMarker ends the import group of the daemon's own packages in main.go.
@@ -546,9 +551,9 @@ func unitDir(unit string) string {
 	return "features/" + unit
 }
 
-func isMarkerLine(line, marker string) bool {
-	t := strings.TrimSpace(line)
-	return t == "// "+marker || t == "# "+marker || t == "<!-- "+marker+" -->"
+// markerForms returns a marker's line, trimmed, in each comment syntax it can stand in.
+func markerForms(marker string) []string {
+	return []string{"// " + marker, "# " + marker, "<!-- " + marker + " -->"}
 }
 
 // formatIfGo runs go/format on Go files; a template that yields invalid Go is a bug in the
