@@ -431,6 +431,9 @@ func runStatus(e *env, root string) error {
 	if interrupted {
 		fmt.Fprintf(e.stdout, "pending:   an interrupted daemongen run left %s half-applied (%d files); shown as it will be: the next add, update or new there completes it\n", project.JournalName, len(pending))
 	}
+	if left := project.UnresolvedConflicts(root, m); len(left) > 0 {
+		fmt.Fprintf(e.stdout, "conflicts: unresolved in %s, left by an update; remove the markers, apply and delete the .rej files (add and update refuse until then)\n", strings.Join(left, ", "))
+	}
 	modified := modifiedFiles(m, read)
 	if len(modified) == 0 {
 		fmt.Fprintln(e.stdout, "all generated files are as daemongen wrote them")

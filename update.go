@@ -60,7 +60,7 @@ stays as yours and the template's change goes to FILE.rej). Without a base, an e
 is never overwritten. Settings flags change a recorded answer through the same merge.
 
 Exit status: 0 updated (or already current), 1 conflicts left or, with --check, an update is
-available, 2 usage error.`,
+available or conflicts are unresolved, 2 usage error.`,
 		Example: `  daemongen update --check
   daemongen update --dry-run
   daemongen update --shutdown-timeout 40s
@@ -73,7 +73,7 @@ available, 2 usage error.`,
 	f := cmd.Flags()
 	f.StringVar(&opts.dir, "dir", "", "project directory (default: the nearest directory upward holding .daemongen.json)")
 	f.BoolVar(&opts.dryRun, "dry-run", false, "print the plan and the unified diff, and write nothing")
-	f.BoolVar(&opts.check, "check", false, "write nothing; exit 0 when the project is current, 1 when an update is available")
+	f.BoolVar(&opts.check, "check", false, "write nothing; exit 0 when the project is current, 1 when an update is available or conflicts are unresolved")
 	f.StringVar(&opts.baseFrom, "base-from", "", "render the base with this daemongen binary (the version that generated the project) instead of fetching it")
 	f.StringVar(&opts.conflict, "conflict", "merge", "how to leave a conflict: merge (markers in the file) or rej (file kept as yours, change in FILE.rej)")
 	for _, s := range generator.AllSettings() {
@@ -164,6 +164,10 @@ func runUpdate(e *env, cmd *cobra.Command, opts updateOptions) error {
 		local = next
 	}
 	if opts.check {
+		// Markers in the tree are an update not finished: the weekly check must not pass.
+		if left := project.UnresolvedConflicts(dir, m); len(left) > 0 {
+			return leftError{fmt.Sprintf("not current: conflicts unresolved in %s, left by an update; resolve them (remove the markers, apply and delete the .rej files)", strings.Join(left, ", "))}
+		}
 		out := project.Outdated(m, next)
 		if len(out) == 0 {
 			fmt.Fprintf(e.stdout, "%s is current with daemongen %s\n", dir, generatorVersion())

@@ -273,6 +273,14 @@ func TestUpdate(t *testing.T) {
 		if r.code != 1 || !strings.Contains(r.stderr, "conflicts unresolved in .gitignore") {
 			t.Fatalf("update over unresolved markers: exit %d, %q", r.code, r.stderr)
 		}
+		// The weekly --check job must not stay green while markers are in the tree, and status
+		// says where they are.
+		if r := daemongen(t, nil, "update", "--dir", dir, "--check"); r.code != 1 || !strings.Contains(r.stderr, "conflicts unresolved in .gitignore") {
+			t.Errorf("--check over unresolved markers: exit %d, %q; want 1 naming .gitignore", r.code, r.stderr)
+		}
+		if r := daemongen(t, nil, "status", "--dir", dir); r.code != 0 || !strings.Contains(r.stdout, "conflicts: unresolved in .gitignore") {
+			t.Errorf("status over unresolved markers: exit %d, %q; want the conflict in .gitignore listed", r.code, r.stdout)
+		}
 		// Resolved: the next update is a no-op, and --check says current.
 		writeFile(t, filepath.Join(dir, ".gitignore"), strings.Replace(string(pristine[".gitignore"]), ignoreNew, "# Build outputs (make build; make dist too)", 1))
 		resolved := listTree(t, dir)
