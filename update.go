@@ -387,11 +387,11 @@ func ownModule() string {
 // renderCommand runs `daemongen new` through command with m's answers in a temporary
 // directory and returns the files it rendered, manifest excluded.
 func renderCommand(m generator.Manifest, command func(ctx context.Context, args ...string) *exec.Cmd) (map[string][]byte, error) {
-	tmp, err := os.MkdirTemp("", "daemongen-base-")
+	tmp, release, err := project.Scratch()
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(tmp)
+	defer release()
 	// Only the answers, as schema 1: every daemongen version reads that.
 	answers, err := generator.Manifest{Schema: 1, Answers: m.Answers}.Encode()
 	if err != nil {

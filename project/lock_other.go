@@ -9,6 +9,10 @@ import (
 
 var errBusy = errors.New("locked by another process")
 
+// canLock: tryLock always succeeds here, so it cannot tell a crashed run's temporary
+// directory from a live one's; none is removed.
+const canLock = false
+
 // noFollow: no O_NOFOLLOW here; plainLockFile's check stands alone.
 const noFollow = 0
 

@@ -10,6 +10,9 @@ import (
 
 var errBusy = errors.New("locked by another process")
 
+// canLock: flock(2) works, so a temporary directory whose lock is free belongs to no live run.
+const canLock = true
+
 // noFollow makes opening the lock file fail rather than follow a symlink.
 const noFollow = syscall.O_NOFOLLOW
 

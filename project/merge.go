@@ -19,11 +19,11 @@ type Labels struct{ Yours, Base, Theirs string }
 // recognise. It returns the merged content, with diff3-style conflict blocks where both
 // sides changed the same lines, and how many conflicts it left.
 func Merge(yours, base, theirs []byte, l Labels) (merged []byte, conflicts int, err error) {
-	dir, err := os.MkdirTemp("", "daemongen-merge-")
+	dir, release, err := Scratch()
 	if err != nil {
 		return nil, 0, err
 	}
-	defer os.RemoveAll(dir)
+	defer release()
 	names := [3]string{filepath.Join(dir, "yours"), filepath.Join(dir, "base"), filepath.Join(dir, "theirs")}
 	for i, b := range [3][]byte{yours, base, theirs} {
 		if err := os.WriteFile(names[i], b, 0o600); err != nil {

@@ -277,6 +277,9 @@ func lockedTempDir(parent, prefix string) (string, *os.File, error) {
 // new runs (.NAME.daemongen-*, for NAME starting with name, or any NAME when name is "")
 // whose flock can be taken, so no live run is building them.
 func removeStaleSiblings(parent, name string) {
+	if !canLock {
+		return
+	}
 	entries, _ := os.ReadDir(parent)
 	for _, e := range entries {
 		n := e.Name()
