@@ -202,17 +202,20 @@ func runUpdate(e *env, cmd *cobra.Command, opts updateOptions) error {
 			}
 		}
 	}
-	for _, act := range plan.Actions {
-		fmt.Fprintf(out, "%s: %s\n", act.Path, act.What)
-	}
-	for _, c := range plan.Changes {
-		if c.Path == "go.mod" && c.Old != nil {
-			for _, r := range generator.RaisedRequires(c.Old, c.New) {
-				fmt.Fprintf(out, "go.mod: raised %s (the version daemongen %s's templates need)\n", r, to)
+	report := func() {
+		for _, act := range plan.Actions {
+			fmt.Fprintf(out, "%s: %s\n", act.Path, act.What)
+		}
+		for _, c := range plan.Changes {
+			if c.Path == "go.mod" && c.Old != nil {
+				for _, r := range generator.RaisedRequires(c.Old, c.New) {
+					fmt.Fprintf(out, "go.mod: raised %s (the version daemongen %s's templates need)\n", r, to)
+				}
 			}
 		}
 	}
 	if opts.dryRun {
+		report()
 		if _, err := e.stdout.Write(plan.Changes.Diff()); err != nil {
 			return err
 		}
@@ -223,9 +226,10 @@ func runUpdate(e *env, cmd *cobra.Command, opts updateOptions) error {
 		err = project.Apply(dir, plan.Changes)
 		signal.Reset(writeSignals...)
 		if err != nil {
-			return err
+			return err // Apply wrote nothing, or restored what it had: no "updated" lines
 		}
 	}
+	report()
 	switch {
 	case len(plan.Changes) > 0 && len(plan.Kept) > 0:
 		fmt.Fprintf(e.stdout, "updated %s partly from daemongen %s to %s (still recorded as %s)\n", dir, from, to, from)

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -616,6 +617,27 @@ func TestUpdateSameVersionAnswerChange(t *testing.T) {
 	got := readFile(t, dep)
 	if !strings.HasPrefix(got, "# ours\n") || !strings.Contains(got, "terminationGracePeriodSeconds: 50") || strings.Contains(got, "25s") {
 		t.Errorf("deployment.yaml after --shutdown-timeout 40s:\n%s", got)
+	}
+
+	// A write that fails (a full disk, a read-only file) writes nothing, and stdout must not
+	// read as if it had: no per-file "updated" lines before the error.
+	before = listTree(t, dir)
+	project.StepHook = func(step string) error {
+		if strings.HasPrefix(step, "stage ") {
+			return errors.New("no space left on device (injected)")
+		}
+		return nil
+	}
+	r := daemongen(t, nil, "update", "--dir", dir, "--shutdown-timeout", "50s")
+	project.StepHook = nil
+	if r.code == 0 || !strings.Contains(r.stderr, "no space left on device") {
+		t.Fatalf("a failed write: exit %d, %q; want the error", r.code, r.stderr)
+	}
+	if r.stdout != "" {
+		t.Errorf("a failed update printed, on stdout:\n%s", r.stdout)
+	}
+	if d := treeDiff(before, listTree(t, dir)); d != "" {
+		t.Errorf("a failed update wrote:\n%s", d)
 	}
 }
 
