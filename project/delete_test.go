@@ -37,6 +37,43 @@ func TestApplyDeletes(t *testing.T) {
 	}
 }
 
+// A directory a deletion left empty goes too, up to the first that still holds something; a
+// symlink to a directory is the user's and stays, even when what it points to is empty.
+func TestApplyRemovesDirectoriesLeftEmpty(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "real")
+	os.MkdirAll(target, 0o755)
+	if err := os.Symlink("real", filepath.Join(dir, "linked")); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"old/sub/gone.go", "shared/gone.go", "shared/ours.txt", "linked/gone.go"} {
+		p := filepath.Join(dir, f)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte("old\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var cs generator.Changes
+	for _, f := range []string{"old/sub/gone.go", "shared/gone.go", "linked/gone.go"} {
+		cs = append(cs, generator.Change{Path: f, Old: []byte("old\n"), Delete: true})
+	}
+	if err := Apply(dir, cs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "old")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("old/, empty after the deletion, is still there (%v)", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "shared", "ours.txt")); err != nil {
+		t.Errorf("shared/ours.txt: %v", err)
+	}
+	if fi, err := os.Lstat(filepath.Join(dir, "linked")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the symlink linked/ was removed (%v)", err)
+	}
+	if _, err := os.Stat(target); err != nil {
+		t.Errorf("the symlink's target: %v", err)
+	}
+}
+
 // A failure after a removal puts the removed file back.
 func TestApplyRestoresADeletedFileOnFailure(t *testing.T) {
 	dir := t.TempDir()

@@ -131,7 +131,15 @@ func Recover(dir string) (completed []string, err error) {
 		}
 	}
 	removeTemps(dir, dirs)
-	return completed, removeJournal(dir)
+	if err := removeJournal(dir); err != nil {
+		return completed, err
+	}
+	for _, e := range j.Entries {
+		if e.Delete { // as Apply does after an uninterrupted run
+			removeEmptyParents(dir, e.Path)
+		}
+	}
+	return completed, nil
 }
 
 // removeTemps deletes daemongen's temporary files (tempPrefix) anywhere in the project but .git,

@@ -385,7 +385,24 @@ func Apply(dir string, changes generator.Changes) error {
 	if err := removeJournal(dir); err != nil {
 		return fmt.Errorf("every file is written, but removing %s failed: %w (the next daemongen run removes it)", JournalName, err)
 	}
+	for _, c := range ordered {
+		if c.Delete {
+			removeEmptyParents(dir, c.Path)
+		}
+	}
 	return nil
+}
+
+// removeEmptyParents removes the directories above rel, inside dir, that its deletion left
+// empty: they held a file daemongen no longer generates, and git does not keep an empty
+// directory anyway. It stops at the first that is not empty or is a symlink (the user's).
+func removeEmptyParents(dir, rel string) {
+	for d := filepath.Dir(filepath.FromSlash(rel)); d != "."; d = filepath.Dir(d) {
+		p := filepath.Join(dir, d)
+		if fi, err := os.Lstat(p); err != nil || !fi.IsDir() || os.Remove(p) != nil {
+			return
+		}
+	}
 }
 
 // rollback undoes the changes already applied and removes the directories made for them, then
