@@ -173,6 +173,9 @@ func runUpdate(e *env, cmd *cobra.Command, opts updateOptions) error {
 			fmt.Fprintf(e.stdout, "%s is current with daemongen %s\n", dir, generatorVersion())
 			return nil
 		}
+		if m.Generator == generatorVersion() { // only the settings flags given make it outdated
+			return leftError{fmt.Sprintf("the settings given would change %s: run daemongen update with the same flags", strings.Join(out, ", "))}
+		}
 		return leftError{fmt.Sprintf("an update is available (daemongen %s → %s): %s; run daemongen update", m.Generator, generatorVersion(), strings.Join(out, ", "))}
 	}
 	if left := project.UnresolvedConflicts(dir, m); len(left) > 0 {

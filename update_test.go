@@ -608,8 +608,8 @@ func TestUpdateSameVersionAnswerChange(t *testing.T) {
 	}
 	dep := filepath.Join(dir, "deploy/k8s/deployment.yaml")
 	writeFile(t, dep, "# ours\n"+readFile(t, dep))
-	if r := daemongen(t, nil, "update", "--dir", dir, "--check", "--shutdown-timeout", "40s"); r.code != 1 {
-		t.Errorf("--check with a changed answer: exit %d, want 1", r.code)
+	if r := daemongen(t, nil, "update", "--dir", dir, "--check", "--shutdown-timeout", "40s"); r.code != 1 || !strings.Contains(r.stderr, "run daemongen update with the same flags") {
+		t.Errorf("--check with a changed answer: exit %d, %q; want 1 and the flags named as the cause", r.code, r.stderr)
 	}
 	if r := daemongen(t, nil, "update", "--dir", dir, "--shutdown-timeout", "40s"); r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
