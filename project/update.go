@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -244,11 +245,25 @@ func UnresolvedConflicts(dir string, m generator.Manifest) []string {
 		if b, err := readRegular(p, path); err == nil && HasConflictMarkers(b) {
 			out = append(out, path)
 		}
-		if _, err := os.Lstat(p + ".rej"); err == nil {
+		if rejFromUpdate(p + ".rej") {
 			out = append(out, path+".rej")
 		}
 	}
 	return out
+}
+
+// rejFromUpdate reports whether p is a FILE.rej an update wrote: its diff header names the
+// base render, "base (daemongen VERSION)". A .rej of the user's own (patch(1) leaves them) is
+// not an update's conflict.
+func rejFromUpdate(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 1024)
+	n, _ := io.ReadFull(f, head)
+	return bytes.Contains(head[:n], []byte("base (daemongen "))
 }
 
 func baseOf(bases []map[string][]byte, path, recorded string) ([]byte, bool) {

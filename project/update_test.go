@@ -215,6 +215,31 @@ func TestHasConflictMarkers(t *testing.T) {
 	}
 }
 
+// UnresolvedConflicts lists the files with update's markers and the FILE.rej an update wrote,
+// not a .rej of the user's own (patch(1) leaves them), which no update left.
+func TestUnresolvedConflictsOnlyUpdates(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"a.go":         "x\n<<<<<<< yours\ny\n",
+		"b.go":         "fine\n",
+		"b.go.rej":     "--- base (daemongen v1.0.0)/b.go\n+++ daemongen v1.1.0/b.go\n@@ -1 +1 @@\n-old\n+new\n",
+		"Makefile":     "all:\n",
+		"Makefile.rej": "--- Makefile\n+++ Makefile\n@@ -1 +1 @@\n-x\n+y\n",
+	}
+	m := generator.Manifest{Files: map[string]string{}}
+	for p, c := range files {
+		if err := os.WriteFile(filepath.Join(dir, p), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasSuffix(p, ".rej") {
+			m.Files[p] = "0"
+		}
+	}
+	if got := UnresolvedConflicts(dir, m); !slices.Equal(got, []string{"a.go", "b.go.rej"}) {
+		t.Errorf("UnresolvedConflicts = %q, want [a.go b.go.rej]", got)
+	}
+}
+
 // TestUpdateNeverDropsAnEdit is the property test: random files, random user edits, random
 // template changes; after the update every line the user or the template added is in the
 // file (merged or inside a conflict block), and every line either one removed is gone from
