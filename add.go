@@ -137,7 +137,11 @@ func runAdd(e *env, cmd *cobra.Command, opts addOptions, args []string) error {
 				return err
 			}
 		}
-		requested = append(requested, names...)
+		for _, n := range names {
+			if !slices.Contains(requested, n) { // "add lock lock" asks for lock once
+				requested = append(requested, n)
+			}
+		}
 	}
 	dir, err := findProject(opts.dir)
 	if err != nil {

@@ -34,9 +34,9 @@ func TestAddFromInsideTheProject(t *testing.T) {
 		}
 	}
 	before := listTree(t, dir)
-	r = daemongen(t, nil, "add", "batch")
-	if r.code != 0 || !strings.Contains(r.stdout, "nothing to do") {
-		t.Fatalf("second add: exit %d, %q", r.code, r.stdout)
+	r = daemongen(t, nil, "add", "batch", "batch")
+	if r.code != 0 || !strings.HasSuffix(r.stdout, " already has batch; nothing to do\n") {
+		t.Fatalf("second add: exit %d, %q; want batch named once", r.code, r.stdout)
 	}
 	if after := listTree(t, dir); len(after) != len(before) {
 		t.Fatal("adding an enabled feature changed the tree")

@@ -66,7 +66,7 @@ func TestAddRefusesUnresolvedUpdateConflicts(t *testing.T) {
 			return err
 		},
 		"rej file": func(dir string) error {
-			return os.WriteFile(filepath.Join(dir, "Makefile.rej"), []byte("--- a\n+++ b\n"), 0o644)
+			return os.WriteFile(filepath.Join(dir, "Makefile.rej"), []byte("--- base (daemongen v1.0.0)/Makefile\n+++ daemongen v1.1.0/Makefile\n"), 0o644)
 		},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -99,9 +99,13 @@ func DecodeManifest(name string, data []byte) (Manifest, error) {
 	case m.Schema > ManifestSchema:
 		return m, fmt.Errorf("%s: schema %d is newer than this daemongen understands (%d); upgrade daemongen", name, m.Schema, ManifestSchema)
 	}
-	for p := range m.Files {
+	for p, h := range m.Files {
 		if !ValidPath(p) {
 			return m, fmt.Errorf("%s: file %q is not a path inside the project", name, p)
+		}
+		// Another value would match no content, so every file would pass as the user's edit.
+		if len(h) != sha256.Size*2 || strings.Trim(h, "0123456789abcdef") != "" {
+			return m, fmt.Errorf("%s: file %q has hash %q, not a SHA-256 in lower-case hex; restore the file from version control", name, p, h)
 		}
 	}
 	for _, p := range m.Deleted {

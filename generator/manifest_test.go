@@ -27,7 +27,7 @@ func TestSchema1ManifestIsMigrated(t *testing.T) {
 }
 
 func TestDecodeManifestIsStrict(t *testing.T) {
-	good := `{"schema": 2, "answers": {"name": "demo"}, "files": {"a/b.go": "00"}}`
+	good := `{"schema": 2, "answers": {"name": "demo"}, "files": {"a/b.go": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}}`
 	if _, err := DecodeManifest("m", []byte(good)); err != nil {
 		t.Fatal(err)
 	}
@@ -36,6 +36,9 @@ func TestDecodeManifestIsStrict(t *testing.T) {
 		strings.Replace(good, "a/b.go", "../x", 1), strings.Replace(good, "a/b.go", "/etc/passwd", 1),
 		strings.Replace(good, "a/b.go", `a\\b`, 1), strings.Replace(good, "a/b.go", "a/./b", 1),
 		strings.Replace(good, "a/b.go", "C:/x", 1), strings.Replace(good, "a/b.go", ".daemongen.json", 1),
+		// A hash that is no SHA-256 would make every file look edited, without a word.
+		strings.Replace(good, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "xyz", 1), strings.Replace(good, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "", 1),
+		strings.Replace(good, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", strings.ToUpper("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"), 1),
 	} {
 		if _, err := DecodeManifest("m", []byte(bad)); err == nil {
 			t.Errorf("DecodeManifest accepted %s", bad)
