@@ -290,6 +290,12 @@ func toCRLF(b []byte) []byte {
 // reading a FIFO would block for ever, with the project lock held.
 func readRegular(p, rel string) ([]byte, error) {
 	fi, err := os.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A dangling symlink is not a file the user deleted: update would record it so.
+		if target, lerr := os.Readlink(p); lerr == nil {
+			return nil, fmt.Errorf("%s is a symbolic link to %s, which does not exist, where daemongen generates a file: fix or remove the link and run again (nothing was written)", rel, target)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

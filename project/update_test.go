@@ -185,6 +185,26 @@ func TestPlanUpdateIgnoresABaseWithTheWrongHash(t *testing.T) {
 	}
 }
 
+// A dangling symlink or a symlink to a directory where a file is generated is refused, not
+// taken for a file the user deleted (which update would record, leaving the file out for good).
+func TestPlanUpdateRefusesASymlinkThatIsNoFile(t *testing.T) {
+	for name, link := range map[string]string{"dangling": "nowhere.go", "to a directory": "sub"} {
+		t.Run(name, func(t *testing.T) {
+			dir, m := writeProject(t, map[string]string{"f.go": "1\n"}, map[string]string{"f.go": "1\n"})
+			os.Mkdir(filepath.Join(dir, "sub"), 0o755)
+			os.Remove(filepath.Join(dir, "f.go"))
+			if err := os.Symlink(link, filepath.Join(dir, "f.go")); err != nil {
+				t.Fatal(err)
+			}
+			p, err := PlanUpdate(Update{Dir: dir, Prev: m, New: map[string][]byte{"f.go": []byte("2\n")}, Labels: labels,
+				Next: generator.Manifest{Schema: generator.ManifestSchema, Generator: "v2"}})
+			if err == nil || !strings.Contains(err.Error(), "f.go") {
+				t.Fatalf("err = %v (actions %v), want a refusal naming f.go", err, p.Actions)
+			}
+		})
+	}
+}
+
 func TestPlanUpdateRefusesAnUntrackedFileInTheWay(t *testing.T) {
 	dir, m := writeProject(t, map[string]string{}, map[string]string{"new.go": "mine\n"})
 	_, err := PlanUpdate(Update{Dir: dir, Prev: m, New: map[string][]byte{"new.go": []byte("theirs\n")}})
