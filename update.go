@@ -369,15 +369,21 @@ func baseBinary(arg string) (string, error) {
 	return bin, nil
 }
 
+// baseFromTimeout bounds a --base-from binary's `new`: it takes well under a second, so one
+// that runs for a minute is stuck, and the project lock is held meanwhile.
+var baseFromTimeout = time.Minute
+
+// renderWith renders m's answers with an older daemongen binary.
 func renderWith(bin string, m generator.Manifest) (map[string][]byte, error) {
-	return renderCommand(m, func(ctx context.Context, args ...string) *exec.Cmd { return exec.CommandContext(ctx, bin, args...) })
+	return renderCommand(m, baseFromTimeout, func(ctx context.Context, args ...string) *exec.Cmd { return exec.CommandContext(ctx, bin, args...) })
 }
 
 // renderWithModule renders m's answers with daemongen at the recorded version, fetched and
 // built by the Go toolchain (go run MODULE@VERSION), which honours GOPROXY, GOFLAGS,
 // GONOSUMDB and the module cache: offline once the version is cached.
 func renderWithModule(m generator.Manifest) (map[string][]byte, error) {
-	return renderCommand(m, func(ctx context.Context, args ...string) *exec.Cmd {
+	// Fetching and building a daemongen on a slow network or a cold cache takes minutes.
+	return renderCommand(m, 10*time.Minute, func(ctx context.Context, args ...string) *exec.Cmd {
 		cmd := exec.CommandContext(ctx, "go", append([]string{"run", ownModule() + "@" + m.Generator}, args...)...)
 		cmd.Env = append(os.Environ(), "GOWORK=off")
 		return cmd
@@ -393,7 +399,7 @@ func ownModule() string {
 
 // renderCommand runs `daemongen new` through command with m's answers in a temporary
 // directory and returns the files it rendered, manifest excluded.
-func renderCommand(m generator.Manifest, command func(ctx context.Context, args ...string) *exec.Cmd) (map[string][]byte, error) {
+func renderCommand(m generator.Manifest, timeout time.Duration, command func(ctx context.Context, args ...string) *exec.Cmd) (map[string][]byte, error) {
 	tmp, release, err := project.Scratch()
 	if err != nil {
 		return nil, err
@@ -408,13 +414,17 @@ func renderCommand(m generator.Manifest, command func(ctx context.Context, args 
 	if err := os.WriteFile(af, answers, 0o600); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := command(ctx, "new", "--answers", af, "--yes", "--output", filepath.Join(tmp, "out"))
 	cmd.Dir = tmp
+	cmd.WaitDelay = 5 * time.Second // a child it left holding stderr must not keep us waiting
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("rendering the base did not finish within %s; it was stopped", timeout)
+		}
 		msg := strings.TrimSpace(stderr.String())
 		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
 			msg = msg[i+1:]

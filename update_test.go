@@ -541,9 +541,14 @@ func TestUpdateRefusals(t *testing.T) {
 	}
 	dir := filepath.Join(out, "demo")
 	writeFile(t, filepath.Join(out, "fake-daemongen"), "#!/bin/sh\necho 'fake base: cannot render' >&2\nexit 3\n")
-	if err := os.Chmod(filepath.Join(out, "fake-daemongen"), 0o755); err != nil {
-		t.Fatal(err)
+	writeFile(t, filepath.Join(out, "stuck-daemongen"), "#!/bin/sh\n[ \"$1\" = version ] && exit 1\nexec sleep 600\n")
+	for _, f := range []string{"fake-daemongen", "stuck-daemongen"} {
+		if err := os.Chmod(filepath.Join(out, f), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
+	defer func(d time.Duration) { baseFromTimeout = d }(baseFromTimeout)
+	baseFromTimeout = time.Second
 	t.Chdir(out)
 	before := listTree(t, dir)
 	for _, tc := range []struct {
@@ -562,6 +567,8 @@ func TestUpdateRefusals(t *testing.T) {
 		// A relative path is the user's, not the temporary directory's the base renders in:
 		// the script runs (and fails, which is exit 1 with its message).
 		{[]string{"--base-from", "./fake-daemongen", "--shutdown-timeout", "40s"}, 1, "rendering the base failed (exit status 3): fake base: cannot render"},
+		// A base that never finishes is stopped: the project lock is not held for ever.
+		{[]string{"--base-from", "./stuck-daemongen", "--shutdown-timeout", "40s"}, 1, "rendering the base did not finish within 1s"},
 	} {
 		r := daemongen(t, nil, append([]string{"update", "--dir", dir}, tc.args...)...)
 		if r.code != tc.code || !strings.Contains(r.stderr, tc.msg) || strings.Count(r.stderr, "\n") != 1 {
