@@ -154,12 +154,17 @@ func PlanUpdate(u Update) (Plan, error) {
 			case bytes.Equal(user, toCRLF(n)) && crlf(user): // new, with the user's line endings
 			default:
 				// A checkout with CRLF line endings (git autocrlf) is not an edit of every
-				// line: merge against base and new with the user's line endings.
-				theirs := n
-				if crlf(user) && !crlf(base) {
-					base, theirs = toCRLF(base), toCRLF(n)
+				// line: merge against base and new with the user's line endings. A file with
+				// both is merged with the ending most of its lines have, the others converted
+				// to it; otherwise each line whose ending differs from base's would conflict.
+				mine, theirs := user, n
+				switch {
+				case mostlyCRLF(user) && !crlf(base):
+					mine, base, theirs = toCRLF(user), toCRLF(base), toCRLF(n)
+				case crlf(user) && !crlf(base):
+					mine = bytes.ReplaceAll(user, []byte("\r\n"), []byte("\n"))
 				}
-				merged, conflicts, err := Merge(user, base, theirs, u.Labels)
+				merged, conflicts, err := Merge(mine, base, theirs, u.Labels)
 				if err != nil {
 					return p, fmt.Errorf("merging %s: %w", path, err)
 				}
@@ -281,6 +286,12 @@ func sum(b []byte) string {
 }
 
 func crlf(b []byte) bool { return bytes.Contains(b, []byte("\r\n")) }
+
+// mostlyCRLF reports whether more of b's lines end in CRLF than in a bare LF.
+func mostlyCRLF(b []byte) bool {
+	n := bytes.Count(b, []byte("\r\n"))
+	return n > bytes.Count(b, []byte("\n"))-n
+}
 
 func toCRLF(b []byte) []byte {
 	return bytes.ReplaceAll(bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n"))

@@ -382,6 +382,27 @@ func split(s string) (clean, conflict string) {
 	return c.String(), k.String()
 }
 
+// A file with both line endings (some lines converted by hand) merges with the ending most of
+// its lines have, instead of conflicting wherever its endings differ from the base's.
+func TestPlanUpdateMergesMixedLineEndings(t *testing.T) {
+	requireGit(t)
+	base := map[string]string{"f": "1\n2\n3\n4\n5\n6\n"}
+	next := map[string]string{"f": "1\n2\n3\n4\n5\nnew\n"}
+	for name, tc := range map[string]struct{ user, want string }{
+		"mostly LF":   {"1\r\nmine\n3\n4\n5\n6\n", "1\nmine\n3\n4\n5\nnew\n"},
+		"mostly CRLF": {"1\r\nmine\r\n3\r\n4\r\n5\n6\r\n", "1\r\nmine\r\n3\r\n4\r\n5\r\nnew\r\n"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			user := map[string]string{"f": tc.user}
+			dir, m := writeProject(t, base, user)
+			p := plan(t, dir, m, base, next, false)
+			if got := applied(t, user, p); got["f"] != tc.want || len(p.Conflicts) != 0 {
+				t.Errorf("f = %q, conflicts %v; want %q", got["f"], p.Conflicts, tc.want)
+			}
+		})
+	}
+}
+
 // A file checked out with CRLF line endings merges line by line, keeping CRLF, instead of
 // conflicting on every line.
 func TestPlanUpdateKeepsCRLF(t *testing.T) {
