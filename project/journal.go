@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/kballard/go-shellquote"
+
 	"github.com/daemongen/daemongen/generator"
 )
 
@@ -61,11 +63,24 @@ func removeJournal(dir string) error {
 
 // RecoveryError reports a journal that cannot be completed because a file changed since the
 // interrupted run.
-type RecoveryError struct{ Dir, Path string }
+type RecoveryError struct {
+	Dir, Path string
+	Delete    bool // the interrupted run was removing Path
+}
 
 func (e *RecoveryError) Error() string {
-	return fmt.Sprintf("an interrupted daemongen run left %s half-changed, and %s has changed since, so it cannot be completed safely; compare it with the \"new\" content in %s, then delete that file",
-		e.Dir, e.Path, filepath.Join(e.Dir, JournalName))
+	journal := filepath.Join(e.Dir, JournalName)
+	if e.Delete {
+		return fmt.Sprintf("an interrupted daemongen run left %s half-changed, and %s, which it was removing, has changed since, so it cannot be completed safely; keep or remove %s yourself, then delete %s",
+			e.Dir, e.Path, e.Path, journal)
+	}
+	// The journal holds contents as base64 in JSON: give the command that extracts the one
+	// to compare, rather than point at the journal.
+	path, _ := json.Marshal(e.Path)
+	extract := shellquote.Join("jq", "-r", ".entries[] | select(.path == "+string(path)+") | .new", journal) +
+		" | base64 -d > " + shellquote.Join(filepath.Join(e.Dir, filepath.FromSlash(e.Path))+".daemongen-new")
+	return fmt.Sprintf("an interrupted daemongen run left %s half-changed, and %s has changed since, so it cannot be completed safely; get the content it was writing with\n\t%s\nmerge that into %s by hand, then delete %s",
+		e.Dir, e.Path, extract, e.Path, journal)
 }
 
 // Recover completes a change an interrupted run left in the journal of the project in dir and
@@ -118,7 +133,7 @@ func Recover(dir string) (completed []string, err error) {
 			}
 			completed = append(completed, e.Path)
 		case e.Delete:
-			return nil, &RecoveryError{Dir: dir, Path: e.Path}
+			return nil, &RecoveryError{Dir: dir, Path: e.Path, Delete: true}
 		case exists && bytes.Equal(got, e.New):
 			continue
 		case !exists && e.Old == nil, exists && e.Old != nil && bytes.Equal(got, e.Old):

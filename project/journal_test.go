@@ -3,6 +3,7 @@ package project
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -71,5 +72,17 @@ func TestRecoverRefusesAFileChangedSince(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, JournalName)); err != nil {
 		t.Fatal("the journal is gone")
+	}
+	// The message's command gets the content the interrupted run was writing.
+	if _, err := exec.LookPath("jq"); err != nil {
+		t.Skip("no jq on PATH to run the command the message gives")
+	}
+	_, command, _ := strings.Cut(err.Error(), "\n\t")
+	command, _, _ = strings.Cut(command, "\n")
+	if out, err := exec.Command("sh", "-c", command).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", command, err, out)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "a.txt.daemongen-new")); string(b) != "new a\n" {
+		t.Errorf("the command %s gave %q, want the journal's new content", command, b)
 	}
 }
