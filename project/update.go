@@ -128,6 +128,11 @@ func PlanUpdate(u Update) (Plan, error) {
 			p.Changes = append(p.Changes, generator.Change{Path: path, New: n})
 			act("created")
 		case bytes.Equal(user, n):
+		case !tracked && inSomeBase(u.Bases, path, user):
+			// The manifest lost it (a hand edit, a bad git merge of the manifest), but it is
+			// byte for byte what daemongen generated: not the user's, so it is updated.
+			p.Changes = append(p.Changes, generator.Change{Path: path, Old: user, New: n})
+			act("updated (missing from the manifest, but as daemongen generated it)")
 		case !tracked:
 			return p, &UntrackedFileError{Path: path}
 		case sum(user) == recorded:
@@ -269,6 +274,16 @@ func rejFromUpdate(p string) bool {
 	head := make([]byte, 1024)
 	n, _ := io.ReadFull(f, head)
 	return bytes.Contains(head[:n], []byte("base (daemongen "))
+}
+
+// inSomeBase reports whether content is what one of the base renders has at path.
+func inSomeBase(bases []map[string][]byte, path string, content []byte) bool {
+	for _, b := range bases {
+		if c, ok := b[path]; ok && bytes.Equal(c, content) {
+			return true
+		}
+	}
+	return false
 }
 
 func baseOf(bases []map[string][]byte, path, recorded string) ([]byte, bool) {

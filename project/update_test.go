@@ -205,6 +205,18 @@ func TestPlanUpdateRefusesASymlinkThatIsNoFile(t *testing.T) {
 	}
 }
 
+// A generated file missing from the manifest (hand-edited away) that is byte for byte the base
+// render is daemongen's, not the user's: updated, not refused.
+func TestPlanUpdateAdoptsAnUntrackedFileEqualToTheBase(t *testing.T) {
+	base := map[string]string{"f": "1\n"}
+	dir, m := writeProject(t, base, base)
+	delete(m.Files, "f")
+	p := plan(t, dir, m, base, map[string]string{"f": "2\n"}, false)
+	if got := applied(t, base, p); got["f"] != "2\n" {
+		t.Errorf("f = %q, want the new render", got["f"])
+	}
+}
+
 func TestPlanUpdateRefusesAnUntrackedFileInTheWay(t *testing.T) {
 	dir, m := writeProject(t, map[string]string{}, map[string]string{"new.go": "mine\n"})
 	_, err := PlanUpdate(Update{Dir: dir, Prev: m, New: map[string][]byte{"new.go": []byte("theirs\n")}})
