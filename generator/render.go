@@ -425,7 +425,8 @@ func (r *renderer) formatShared(target, tmplPath string, src []byte) ([]byte, er
 // the later fragments already stands above the marker, fragment goes above the first of them
 // instead, which keeps fragments in a fixed order. A fragment whose lines already stand
 // together anywhere in the file (ignoring differences in white space) is skipped, which makes insertion
-// idempotent. The marker stays for the next feature.
+// idempotent. The marker stays for the next feature. An import at the imports marker goes
+// where gofmt would sort it in the marker's group instead (see importPos).
 func Insert(content []byte, marker, fragment string, later ...string) ([]byte, error) {
 	lines := strings.SplitAfter(string(content), "\n")
 	forms := markerForms(marker)
