@@ -7,9 +7,12 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"math"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -34,7 +37,7 @@ type row struct {
 }
 
 // sections are the parts of a run that -only can pick.
-var sections = []string{"new", "update", "add", "prompt", "daemon", "gobench", "load"}
+var sections = []string{"new", "update", "add", "prompt", "daemon", "gobench", "load", "leader"}
 
 type bench struct {
 	quick bool
@@ -99,6 +102,10 @@ func main() {
 		if selected("load") {
 			b.healthLoad(allBin)
 		}
+	}
+
+	if selected("leader") {
+		b.leader()
 	}
 
 	table := b.table()
@@ -315,7 +322,7 @@ func (b *bench) daemonBinaries() (all, chaos, allDir string) {
 	for _, f := range []string{"all", "none"} {
 		run(b.tmp, b.dg, "new", "d"+f, "-m", "example.com/d"+f, "-f", f, "-o", b.tmp)
 	}
-	// The same daemon without metrics: what client_golang costs in binary size.
+	// The same daemon without metrics and leader: the standard-library daemon.
 	run(b.tmp, b.dg, "new", "dnometrics", "-m", "example.com/dnometrics", "-f", "batch,docker,health,k8s,lock,recovery,signals,systemd", "-o", b.tmp)
 	allDir = filepath.Join(b.tmp, "dall")
 	all, chaos = filepath.Join(b.tmp, "bin-all"), filepath.Join(b.tmp, "bin-chaos")
@@ -333,9 +340,10 @@ func (b *bench) daemonBinaries() (all, chaos, allDir string) {
 	b.gobuild(hello, helloBin, "-trimpath", "-ldflags=-s -w", ".")
 	sa, sn, sh, sm := size(all), size(none), size(helloBin), size(noMetrics)
 	// The 1.3× target is for the standard-library daemon; client_golang (and protobuf under it)
-	// adds a fixed ~2.3 MiB, reported against both baselines.
-	b.add("binary size, features all but metrics (-trimpath -s -w)", mib(sm), mib(sh)+" (hello-world net/http)", fmt.Sprintf("%.2f×", float64(sm)/float64(sh)), "≤ 1.3×", ok(float64(sm) <= 1.3*float64(sh)))
-	b.add("binary size, features all (with metrics)", mib(sa), mib(sh)+" (hello-world); "+mib(sm)+" (without metrics)", fmt.Sprintf("%.2f×; %.2f×", float64(sa)/float64(sh), float64(sa)/float64(sm)), "reported", nil)
+	// and leader's client-go add to it, reported against both baselines (the leader section
+	// has leader's own share, per backend).
+	b.add("binary size, features all but metrics and leader (-trimpath -s -w)", mib(sm), mib(sh)+" (hello-world net/http)", fmt.Sprintf("%.2f×", float64(sm)/float64(sh)), "≤ 1.3×", ok(float64(sm) <= 1.3*float64(sh)))
+	b.add("binary size, features all (with metrics, and leader on Kubernetes)", mib(sa), mib(sh)+" (hello-world); "+mib(sm)+" (without metrics and leader)", fmt.Sprintf("%.2f×; %.2f×", float64(sa)/float64(sh), float64(sa)/float64(sm)), "reported", nil)
 	b.add("binary size, features none", mib(sn), mib(sh), fmt.Sprintf("%.2f×", float64(sn)/float64(sh)), "reported", nil)
 	return all, chaos, allDir
 }
@@ -587,6 +595,224 @@ func (b *bench) load(client *http.Client, url string, rate int, dur time.Duratio
 	}
 	return slices.Concat(lats...), failed
 }
+
+// The leader section: what the leader feature costs a project, with each backend, against
+// the same project without it (health and signals, what leader requires), and how fast the
+// etcd backend fails over between two real processes.
+func (b *bench) leader() {
+	type project struct{ name, features, backend string }
+	projects := []project{{"lnone", "health,signals", ""}, {"lkube", "leader", "kubernetes"}, {"letcd", "leader", "etcd"}}
+	bins := map[string]string{}
+	cold, warm, sizes := map[string]time.Duration{}, map[string]time.Duration{}, map[string]int64{}
+	for _, p := range projects {
+		args := []string{"new", p.name, "-m", "example.com/" + p.name, "-f", p.features, "-o", b.tmp}
+		if p.backend != "" {
+			args = append(args, "--leader-backend", p.backend)
+		}
+		run(b.tmp, b.dg, args...)
+		dir, bin := filepath.Join(b.tmp, p.name), filepath.Join(b.tmp, "bin-"+p.name)
+		bins[p.name] = bin
+		// Cold: an empty build cache (the standard library and every dependency compiled), the
+		// module cache full and no network, as on a CI runner with a module cache. Minutes on
+		// 2 cores, so not in -quick, which builds with the usual cache instead.
+		cache := ""
+		if !b.quick {
+			var err error
+			cache, err = os.MkdirTemp(b.tmp, "gocache-")
+			check(err)
+			cold[p.name] = b.timedBuild(dir, bin, cache, p.name)
+		}
+		b.timedBuild(dir, bin, cache, p.name) // -quick: fills the cache; otherwise unmeasured
+		// Warm: what a developer waits for after editing the daemon's own code. Without an edit
+		// go build finds the binary up to date and links nothing.
+		main := filepath.Join(dir, "cmd", p.name, "main.go")
+		src, err := os.ReadFile(main)
+		check(err)
+		check(os.WriteFile(main, append(src, "\n// edited by bench\n"...), 0o644))
+		warm[p.name] = b.timedBuild(dir, bin, cache, p.name)
+		sizes[p.name] = size(bin)
+	}
+	for _, p := range projects[1:] {
+		label := fmt.Sprintf("leader, %s backend", p.backend)
+		b.add("binary size, "+label+" (-trimpath -s -w)", mib(sizes[p.name]), mib(sizes["lnone"])+" (health+signals, no leader)",
+			fmt.Sprintf("%.2f×", float64(sizes[p.name])/float64(sizes["lnone"])), "reported", nil)
+		if !b.quick {
+			b.add("build, cold (empty GOCACHE, module cache full, GOPROXY=off), "+label, secs(cold[p.name]), secs(cold["lnone"])+" (no leader)",
+				ratio(cold[p.name], cold["lnone"]), "reported", nil)
+		}
+		b.add("build, warm (cmd/NAME edited: it is compiled and the binary linked), "+label, secs(warm[p.name]), secs(warm["lnone"])+" (no leader)",
+			ratio(warm[p.name], warm["lnone"]), "reported", nil)
+	}
+	b.failover(bins["letcd"], "LETCD")
+}
+
+// Short election timings, the generated e2e tests' own, so ten kill -9 runs take seconds,
+// not ten lease durations of 15s each. The rules between them are the daemon's.
+const (
+	benchLease = 3 * time.Second
+	benchRenew = 2 * time.Second
+	benchRetry = 300 * time.Millisecond
+)
+
+// failover starts a real etcd and, for each run, two daemons of the etcd project bin; once one
+// leads, it kills the leader (-9, or SIGTERM) and measures from the signal to the follower's
+// "became leader" log record (the daemon's own timestamp, same clock).
+func (b *bench) failover(bin, prefix string) {
+	etcdBin, err := exec.LookPath("etcd")
+	if err != nil {
+		etcdBin = "/usr/bin/etcd" // Debian's etcd-server package
+	}
+	if _, err := os.Stat(etcdBin); err != nil {
+		b.add("failover, etcd backend", "not measured: no etcd (apt-get install etcd-server)", "", "", "", ok(false))
+		return
+	}
+	client, peer := freeAddr(), freeAddr()
+	etcd := exec.Command(etcdBin, "--name=bench", "--data-dir="+filepath.Join(b.tmp, "etcd"),
+		"--listen-client-urls=http://"+client, "--advertise-client-urls=http://"+client,
+		"--listen-peer-urls=http://"+peer, "--initial-advertise-peer-urls=http://"+peer,
+		"--initial-cluster=bench=http://"+peer, "--log-level=error")
+	check(etcd.Start())
+	defer func() { etcd.Process.Kill(); etcd.Wait() }()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if c, err := net.Dial("tcp", client); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			panic("etcd did not accept connections within 20s")
+		}
+	}
+	runs := b.n(10, 2)
+	for _, sc := range []struct {
+		sig  syscall.Signal
+		what string
+	}{{syscall.SIGKILL, "kill -9"}, {syscall.SIGTERM, "SIGTERM"}} {
+		var times []time.Duration
+		for i := range runs {
+			times = append(times, b.handover(bin, prefix, client, fmt.Sprintf("bench-%d-%d", sc.sig, i), sc.sig))
+		}
+		slices.Sort(times)
+		p90 := times[int(math.Ceil(0.9*float64(len(times))))-1]
+		figure := fmt.Sprintf("failover, etcd backend, %s of the leader → follower's `became leader` (lease %s, renew %s, retry %s), %d runs: median; p90; max",
+			sc.what, benchLease, benchRenew, benchRetry, runs)
+		value := fmt.Sprintf("%s; %s; %s", ms(median(times)), ms(p90), ms(times[len(times)-1]))
+		// kill -9 releases nothing: the session lease expires after its TTL (etcd checks expiry
+		// about every 500ms). SIGTERM revokes it after the work stops: the follower's watch fires.
+		target, limit := "≤ lease + 1 s", benchLease+time.Second
+		if sc.sig == syscall.SIGTERM {
+			target, limit = "≤ retry period + 0.5 s", benchRetry+500*time.Millisecond
+		}
+		b.add(figure, value, "", "", target, ok(times[len(times)-1] <= limit))
+	}
+}
+
+// handover runs two candidates on one election, waits for one to lead and the other to be
+// ready, sends sig to the leader and returns the time to the follower's "became leader".
+func (b *bench) handover(bin, prefix, endpoint, election string, sig syscall.Signal) time.Duration {
+	env := []string{prefix + "_LEADER_ELECT=true", prefix + "_ETCD_ENDPOINTS=" + endpoint, prefix + "_LEADER_NAME=" + election,
+		prefix + "_LEADER_LEASE_DURATION=" + benchLease.String(), prefix + "_LEADER_RENEW_DEADLINE=" + benchRenew.String(),
+		prefix + "_LEADER_RETRY_PERIOD=" + benchRetry.String()}
+	became := make(chan candidateEvent, 4)
+	a := b.candidate(bin, append(env, prefix+"_LEADER_IDENTITY=a"), "a", became)
+	c := b.candidate(bin, append(env, prefix+"_LEADER_IDENTITY=b"), "b", became)
+	defer func() {
+		for _, d := range []*daemon{a, c} {
+			d.stop()
+		}
+	}()
+	first := waitEvent(became, 30*time.Second)
+	leader, follower := a, c
+	if first.who == "b" {
+		leader, follower = c, a
+	}
+	// The follower is campaigning once it is ready (the election starts before "ready").
+	select {
+	case <-follower.ready:
+	case <-time.After(30 * time.Second):
+		panic("the follower never logged ready")
+	}
+	time.Sleep(200 * time.Millisecond)
+	sent := time.Now()
+	check(leader.cmd.Process.Signal(sig))
+	next := waitEvent(became, 30*time.Second)
+	if next.who == first.who {
+		panic("the stopped leader led again")
+	}
+	return next.at.Sub(sent)
+}
+
+type candidateEvent struct {
+	who string
+	at  time.Time // the record's own time
+}
+
+func waitEvent(ch chan candidateEvent, timeout time.Duration) candidateEvent {
+	select {
+	case e := <-ch:
+		return e
+	case <-time.After(timeout):
+		panic(fmt.Sprintf("no \"became leader\" within %s", timeout))
+	}
+}
+
+// candidate starts bin like start does (its own directory, a free admin port) and reports each
+// "became leader" record on became.
+func (b *bench) candidate(bin string, env []string, who string, became chan<- candidateEvent) *daemon {
+	dir, err := os.MkdirTemp(b.tmp, "cand")
+	check(err)
+	cmd := exec.Command(bin, "--admin-addr=127.0.0.1:0")
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), "XDG_RUNTIME_DIR="+dir), env...)
+	stderr, err := cmd.StderrPipe()
+	check(err)
+	d := &daemon{cmd: cmd, ready: make(chan time.Time, 1), done: make(chan struct{})}
+	check(cmd.Start())
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			var rec struct{ Msg, Time string }
+			if json.Unmarshal(sc.Bytes(), &rec) != nil {
+				continue
+			}
+			switch rec.Msg {
+			case "ready":
+				d.ready <- time.Now()
+			case "became leader":
+				at, err := time.Parse(time.RFC3339Nano, rec.Time)
+				check(err)
+				became <- candidateEvent{who, at}
+			}
+		}
+		cmd.Wait()
+		close(d.done)
+	}()
+	return d
+}
+
+// timedBuild builds a project's binary as shipped (-trimpath -s -w) without network, with the
+// build cache at cache ("" keeps the usual one), and returns the wall time.
+func (b *bench) timedBuild(dir, out, cache, name string) time.Duration {
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./cmd/"+name)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off")
+	if cache != "" {
+		cmd.Env = append(cmd.Env, "GOCACHE="+cache)
+	}
+	start := time.Now()
+	if o, err := cmd.CombinedOutput(); err != nil {
+		panic(fmt.Sprintf("go build in %s: %v\n%s", dir, err, o))
+	}
+	return time.Since(start)
+}
+
+func freeAddr() string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	check(err)
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
 
 // helpers
 

@@ -15,6 +15,7 @@ import (
 // uses the default, kubernetes) and runs its failover scenarios against a real etcd: exactly
 // one leader, SIGTERM and kill -9 handovers, a partition. Under CI=true they run 10 times
 // (the acceptance) and a missing etcd fails; elsewhere once, skipped without etcd.
+// With metrics, so the scenarios also check the leader gauge and transitions on /metrics.
 func TestLeaderEtcdFailover(t *testing.T) {
 	projecttest.RequireGo(t)
 	if _, err := exec.LookPath("etcd"); err != nil && os.Getenv("CI") != "true" {
@@ -24,7 +25,7 @@ func TestLeaderEtcdFailover(t *testing.T) {
 	if os.Getenv("CI") == "true" {
 		runs = 10
 	}
-	a, err := generator.Answers{Name: "elect", Module: "example.com/elect", Go: "1.26", Features: []string{"leader"},
+	a, err := generator.Answers{Name: "elect", Module: "example.com/elect", Go: "1.26", Features: []string{"leader", "metrics"},
 		Settings: map[string]string{"leader-backend": "etcd"}}.Validate()
 	if err != nil {
 		t.Fatal(err)

@@ -159,7 +159,7 @@ func TestEveryAlertHasARunbookSection(t *testing.T) {
 	for _, tc := range []struct {
 		set    []string
 		alerts int
-	}{{[]string{"metrics"}, 2}, {AllFeatures(), 9}} {
+	}{{[]string{"metrics"}, 2}, {[]string{"leader", "metrics"}, 5}, {AllFeatures(), 11}} {
 		tree := treeOf(renderNew(t, answers(t, tc.set...)))
 		rules, runbook := string(tree["deploy/prometheus/rules.yaml"].Data), string(tree["docs/runbook.md"].Data)
 		anchors := map[string]bool{}
@@ -188,7 +188,7 @@ func TestEveryAlertHasARunbookSection(t *testing.T) {
 // feature's series exactly when the daemon has the feature: an alert on a series that can never
 // exist would be silent forever, and one missing would leave a feature unwatched.
 func TestRulesReadOnlySeriesTheDaemonHas(t *testing.T) {
-	owners := map[string]string{"_batch_": "batch", "_supervisor_backoff": "recovery", "_config_last_reload_successful": "signals"}
+	owners := map[string]string{"_batch_": "batch", "_supervisor_backoff": "recovery", "_config_last_reload_successful": "signals", "_leader": "leader"}
 	for _, set := range Combinations() {
 		if !slices.Contains(set, "metrics") || (len(set) > 4 && len(set) != len(AllFeatures())) {
 			continue // every small set and the full one: enough to see each feature on and off

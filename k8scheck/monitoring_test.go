@@ -21,10 +21,11 @@ type rulesFile struct {
 // decodes strictly into the Prometheus Operator's own types, the PodMonitor selects the
 // Deployment's pods on its admin port, and the PrometheusRule carries exactly rules.yaml.
 func TestPrometheusOperatorObjects(t *testing.T) {
-	// Alerts: availability (2) with metrics alone; k8s brings signals (config reloads, 1); all
-	// features add batch (SLO and delivery, 5) and recovery (supervisor, 1).
-	wantAlerts := []int{2, 3, 9}
-	for i, features := range [][]string{{"metrics"}, {"metrics", "k8s"}, generator.AllFeatures()} {
+	// Alerts: availability (2) with metrics alone; k8s brings signals (config reloads, 1);
+	// leader adds no leader and flapping (2); all features add batch (SLO and delivery, 5) and
+	// recovery (supervisor, 1).
+	wantAlerts := []int{2, 3, 5, 11}
+	for i, features := range [][]string{{"metrics"}, {"metrics", "k8s"}, {"metrics", "k8s", "leader"}, generator.AllFeatures()} {
 		files := render(t, features, map[string]string{"slo-target": "99.5"})
 		docs := bytes.Split(files["deploy/prometheus/operator.yaml"], []byte("\n---\n"))
 		if len(docs) != 2 {
