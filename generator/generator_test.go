@@ -192,7 +192,7 @@ func TestRenderIsDeterministic(t *testing.T) {
 	}
 }
 
-func TestRenderReportsInvalidGoWithTemplateAndLine(t *testing.T) {
+func TestRenderReportsTemplateErrorsWithNameAndLine(t *testing.T) {
 	tmpl := fstest.MapFS{"base/files/x.go.tmpl": {Data: []byte("package x\n\nfunc {{ .Name }( {\n")}}
 	_, err := Render(tmpl, fstest.MapFS{}, answers(t), []string{"base"}, Manifest{}, testVersion)
 	if err == nil || !strings.Contains(err.Error(), "base/files/x.go.tmpl") || !strings.Contains(err.Error(), "3:") {
@@ -250,18 +250,29 @@ func TestSameWords(t *testing.T) {
 
 // A template without actions is copied verbatim, but once a fragment lands in it, it must be
 // formatted like any other Go file.
-func TestStaticTemplateWithFragmentIsFormatted(t *testing.T) {
+// What templates render is written as it comes, never reformatted (templates are written as
+// gofmt writes them; TestRenderedGoIsGofmtClean proves it), while a user's file that receives
+// the same fragment is gofmt'd, as the user's gofmt would.
+func TestOnlyUserFilesAreFormatted(t *testing.T) {
 	tmpl := fstest.MapFS{
 		"base/files/x.go.tmpl":        {Data: []byte("package x\n\ntype T struct {\n\ta int\n\t// daemongen:fields\n}\n")},
 		"features/extra/inserts.tmpl": {Data: []byte(`{{ define "x.go daemongen:fields" }}longer string{{ end }}`)},
 	}
+	x := func(cs Changes) string { return string(cs[slices.IndexFunc(cs, func(c Change) bool { return c.Path == "x.go" })].New) }
 	cs, err := Render(tmpl, fstest.MapFS{}, answers(t), []string{"base", "extra"}, Manifest{}, testVersion)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "package x\n\ntype T struct {\n\ta      int\n\tlonger string\n\t// daemongen:fields\n}\n"
-	if got := string(cs[slices.IndexFunc(cs, func(c Change) bool { return c.Path == "x.go" })].New); got != want {
-		t.Fatalf("x.go =\n%s\nwant\n%s", got, want)
+	if got, want := x(cs), "package x\n\ntype T struct {\n\ta int\n\tlonger string\n\t// daemongen:fields\n}\n"; got != want {
+		t.Errorf("rendered x.go =\n%s\nwant it as the templates wrote it:\n%s", got, want)
+	}
+	user := fstest.MapFS{"x.go": {Data: []byte("package x\n\ntype T struct {\n\ta int\n\t// daemongen:fields\n}\n")}}
+	cs, err = Render(tmpl, user, answers(t), []string{"extra"}, Manifest{}, testVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := x(cs), "package x\n\ntype T struct {\n\ta      int\n\tlonger string\n\t// daemongen:fields\n}\n"; got != want {
+		t.Errorf("the user's x.go after the insertion =\n%s\nwant it gofmt'd:\n%s", got, want)
 	}
 }
 
