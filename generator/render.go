@@ -117,17 +117,18 @@ func render(tmpl, tree fs.FS, a Answers, units []string, prev Manifest, generato
 }
 
 type renderer struct {
-	tmpl, tree fs.FS
-	data       Answers
-	current    map[string][]byte             // every file touched so far, as it will be written
-	old        map[string][]byte             // the same files as read from tree (absent if new)
-	frags      map[string]map[string]string  // unit → fragment name → executed text
-	created    map[string]string             // files rendered from a template → the template
-	unitOf     map[string]string             // files rendered from a template → their unit
-	dirty      map[string]string             // user's Go files to format at the end → inserts, for errors
-	sets       map[string]*template.Template // unit → its parsed templates
-	fileSets   map[string]*template.Template // unit → its file templates, for dependents
-	prev       Manifest                      // the project's manifest before this render
+	tmpl, tree   fs.FS
+	data         Answers
+	current      map[string][]byte             // every file touched so far, as it will be written
+	old          map[string][]byte             // the same files as read from tree (absent if new)
+	frags        map[string]map[string]string  // unit → fragment name → executed text
+	created      map[string]string             // files rendered from a template → the template
+	unitOf       map[string]string             // files rendered from a template → their unit
+	dirty        map[string]string             // user's Go files to format at the end → inserts, for errors
+	sets         map[string]*template.Template // unit → its parsed templates
+	fileSets     map[string]*template.Template // unit → its file templates, for dependents
+	prev         Manifest                      // the project's manifest before this render
+	featureFiles map[string]bool               // every feature's files, by output path (see owned)
 }
 
 // userDeleted reports whether the project had p (tracked, or recorded as deleted by update)
@@ -257,6 +258,7 @@ func (r *renderer) execute(unit, tmplPath string) (out []byte, static bool, err 
 		return nil, false, err
 	}
 	var buf bytes.Buffer
+	buf.Grow(len(src)) // most of a template is its text: one allocation, not a dozen regrowths
 	if err := t.Execute(&buf, r.data); err != nil {
 		return nil, false, err
 	}
@@ -324,18 +326,22 @@ func (r *renderer) createdBy(unit string) map[string]bool {
 // that feature has not created yet: unit's fragments for it wait for that feature (see Render).
 // Without the feature, they have no file to go to, and are left out.
 func (r *renderer) owned(target string) bool {
-	found := false
-	for _, f := range Catalog {
-		dir := unitDir(f.Name) + "/files"
-		_ = fs.WalkDir(r.tmpl, dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || found {
-				return fs.SkipAll // a feature without files (err), or done
-			}
-			found = !d.IsDir() && OutputPath(strings.TrimPrefix(p, dir+"/"), r.data.Name) == target
-			return nil
-		})
+	if r.featureFiles == nil { // every feature's output paths, listed once per render
+		r.featureFiles = map[string]bool{}
+		for _, f := range Catalog {
+			dir := unitDir(f.Name) + "/files"
+			_ = fs.WalkDir(r.tmpl, dir, func(p string, d fs.DirEntry, err error) error {
+				if err != nil {
+					return fs.SkipAll // a feature without files
+				}
+				if !d.IsDir() {
+					r.featureFiles[OutputPath(strings.TrimPrefix(p, dir+"/"), r.data.Name)] = true
+				}
+				return nil
+			})
+		}
 	}
-	return found
+	return r.featureFiles[target]
 }
 
 // insertsInto is inserts restricted to the targets in only (every target if only is nil).
