@@ -53,6 +53,7 @@ func render(tmpl, tree fs.FS, a Answers, units []string, prev Manifest, generato
 	r := &renderer{tmpl: tmpl, tree: tree, data: a, current: map[string][]byte{}, old: map[string][]byte{},
 		frags: map[string]map[string]string{}, created: map[string]string{}, unitOf: map[string]string{}, dirty: map[string]string{},
 		sets: map[string]*template.Template{}, prev: prev}
+	r.prefetch(units)
 	for i, unit := range units {
 		if err := r.files(unit, unitDir(unit)+"/files"); err != nil {
 			return nil, err
@@ -129,6 +130,7 @@ type renderer struct {
 	fileSets     map[string]*template.Template // unit → its file templates, for dependents
 	prev         Manifest                      // the project's manifest before this render
 	featureFiles map[string]bool               // every feature's files, by output path (see owned)
+	executed     map[string]executedTemplate   // file templates executed ahead, by path (see prefetch)
 }
 
 // userDeleted reports whether the project had p (tracked, or recorded as deleted by update)
@@ -199,7 +201,11 @@ func (r *renderer) files(unit, dir string) error {
 			return fmt.Errorf("template %s: every template file must end in .tmpl", p)
 		}
 		out := OutputPath(strings.TrimPrefix(p, dir+"/"), r.data.Name)
-		content, static, err := r.execute(unit, p)
+		res, ok := r.executed[p]
+		if !ok {
+			res.content, res.static, res.err = r.execute(unit, p)
+		}
+		content, static, err := res.content, res.static, res.err
 		if err != nil {
 			return err
 		}
@@ -271,11 +277,21 @@ func (r *renderer) fragments(unit string) (map[string]string, error) {
 	if f, ok := r.frags[unit]; ok {
 		return f, nil
 	}
+	out, err := r.executeFragments(unit)
+	if err != nil {
+		return nil, err
+	}
+	r.frags[unit] = out
+	return out, nil
+}
+
+// executeFragments parses and executes unit's inserts.tmpl. It touches only unit's template
+// set, so prefetch runs it for several units at once.
+func (r *renderer) executeFragments(unit string) (map[string]string, error) {
 	file := unitDir(unit) + "/inserts.tmpl"
 	out := map[string]string{}
 	src, err := fs.ReadFile(r.tmpl, file)
 	if errors.Is(err, fs.ErrNotExist) {
-		r.frags[unit] = out
 		return out, nil
 	}
 	if err != nil {
@@ -302,8 +318,62 @@ func (r *renderer) fragments(unit string) (map[string]string, error) {
 		}
 		out[def.Name()] = buf.String()
 	}
-	r.frags[unit] = out
 	return out, nil
+}
+
+// executedTemplate is a file template's output, executed ahead by prefetch.
+type executedTemplate struct {
+	content []byte
+	static  bool
+	err     error
+}
+
+// prefetch executes, on every core, the file templates of units and the fragments of every
+// feature of the project. Templates are most of a render's work, and each unit's are
+// independent of the others'; which output goes where, and in which order fragments go in,
+// stays with the sequential render that follows and only looks the results up. Errors are
+// kept, and returned where the sequential render meets them.
+func (r *renderer) prefetch(units []string) {
+	all := slices.Compact(slices.Sorted(slices.Values(slices.Concat(units, r.data.Features))))
+	for _, u := range all {
+		r.set(u) // made here: the workers do not touch r.sets
+	}
+	type result struct {
+		files map[string]executedTemplate
+		frags map[string]string
+	}
+	results := make([]result, len(all))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, u := range all {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			res := result{files: map[string]executedTemplate{}}
+			if slices.Contains(units, u) {
+				_ = fs.WalkDir(r.tmpl, unitDir(u)+"/files", func(p string, d fs.DirEntry, err error) error {
+					if err == nil && !d.IsDir() && strings.HasSuffix(p, ".tmpl") {
+						var e executedTemplate
+						e.content, e.static, e.err = r.execute(u, p)
+						res.files[p] = e
+					}
+					return nil
+				})
+			}
+			if f, err := r.executeFragments(u); err == nil {
+				res.frags = f // an error is met again, and returned, by fragments
+			}
+			results[i] = res
+		})
+	}
+	wg.Wait()
+	r.executed = map[string]executedTemplate{}
+	for i, u := range all {
+		maps.Copy(r.executed, results[i].files)
+		if results[i].frags != nil {
+			r.frags[u] = results[i].frags
+		}
+	}
 }
 
 // inserts puts each fragment of unit above its marker. Fragments of one marker always stand in
