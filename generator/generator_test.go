@@ -258,7 +258,9 @@ func TestOnlyUserFilesAreFormatted(t *testing.T) {
 		"base/files/x.go.tmpl":        {Data: []byte("package x\n\ntype T struct {\n\ta int\n\t// daemongen:fields\n}\n")},
 		"features/extra/inserts.tmpl": {Data: []byte(`{{ define "x.go daemongen:fields" }}longer string{{ end }}`)},
 	}
-	x := func(cs Changes) string { return string(cs[slices.IndexFunc(cs, func(c Change) bool { return c.Path == "x.go" })].New) }
+	x := func(cs Changes) string {
+		return string(cs[slices.IndexFunc(cs, func(c Change) bool { return c.Path == "x.go" })].New)
+	}
 	cs, err := Render(tmpl, fstest.MapFS{}, answers(t), []string{"base", "extra"}, Manifest{}, testVersion)
 	if err != nil {
 		t.Fatal(err)
