@@ -162,6 +162,11 @@ func (a Answers) Validate() (Answers, error) {
 		if err := CheckLeaderTimings(d("leader-lease-duration"), d("leader-renew-deadline"), d("leader-retry-period")); err != nil {
 			return a, &InvalidError{Flag: "--leader-renew-deadline", Value: out.Settings["leader-renew-deadline"], Why: err.Error() + " (client-go's rule; defaults 15s, 10s, 2s)"}
 		}
+		if out.Settings["leader-backend"] == "kubernetes" {
+			if err := CheckKubernetesLease(d("leader-lease-duration"), d("leader-renew-deadline"), d("leader-retry-period")); err != nil {
+				return a, &InvalidError{Flag: "--leader-lease-duration", Value: out.Settings["leader-lease-duration"], Why: err.Error() + " (defaults 15s, 10s, 2s)"}
+			}
+		}
 	}
 	// Deployment files publish the admin port; port 0 (a free port chosen at start) cannot be
 	// published, so Docker's EXPOSE and the Kubernetes probes would point nowhere.

@@ -422,6 +422,17 @@ func CheckLeaderTimings(lease, renew, retry time.Duration) error {
 	return nil
 }
 
+// CheckKubernetesLease applies the rule the generated Kubernetes backend adds to client-go's:
+// the Lease records its duration in whole seconds and client-go sees renewals to the second,
+// so a follower may take over a second early; the whole seconds must exceed the renew deadline
+// and a retry period by more than that, or two instances may lead at once.
+func CheckKubernetesLease(lease, renew, retry time.Duration) error {
+	if lease.Truncate(time.Second)-time.Second <= renew+retry {
+		return fmt.Errorf("lease duration %s must exceed the renew deadline + the retry period + 1s (%s) in whole seconds: the Lease records whole seconds and client-go sees renewals to the second", lease, renew+retry+time.Second)
+	}
+	return nil
+}
+
 // checkPercent accepts an SLO target: a decimal number of percent in [95, 100).
 func checkPercent(s string) error {
 	v, err := strconv.ParseFloat(s, 64)

@@ -30,7 +30,7 @@ func TestRenderedGoIsGofmtClean(t *testing.T) {
 			map[string]string{"shutdown-timeout": "1500ms", "admin-addr": "[::1]:65535", "slo-target": "99.999",
 				"leader-backend": "etcd", "leader-lease-duration": "10m", "leader-renew-deadline": "9m", "leader-retry-period": "250ms"}},
 		{"x9", "x9.io/x9", map[string]string{"shutdown-timeout": "10m", "admin-addr": "0.0.0.0:8081", "leader-backend": "kubernetes",
-			"leader-lease-duration": "2s", "leader-renew-deadline": "1500ms", "leader-retry-period": "100ms"}},
+			"leader-lease-duration": "3s", "leader-renew-deadline": "1500ms", "leader-retry-period": "100ms"}},
 	}
 	for _, o := range odd {
 		a, err := generator.Answers{Name: o.name, Module: o.module, Go: "1.26", Features: generator.AllFeatures(), Settings: o.settings}.Validate()

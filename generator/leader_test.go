@@ -40,18 +40,22 @@ func TestLeaderModulesFollowTheBackend(t *testing.T) {
 // would refuse them, naming the rule, and accepted right at its edges.
 func TestLeaderTimingsFollowClientGo(t *testing.T) {
 	for _, tt := range []struct {
-		lease, renew, retry string
-		ok                  bool
+		lease, renew, retry, backend string
+		ok                           bool
 	}{
-		{"15s", "10s", "2s", true},
-		{"10s", "10s", "2s", false},
-		{"15s", "16s", "2s", false},
-		{"15s", "12s", "10s", false},    // 12s ≤ 1.2 × 10s
-		{"15s", "12100ms", "10s", true}, // just above
-		{"15s", "10s", "50ms", false},   // below the retry period's minimum
+		{"15s", "10s", "2s", "kubernetes", true},
+		{"10s", "10s", "2s", "etcd", false},
+		{"15s", "16s", "2s", "etcd", false},
+		{"15s", "12s", "10s", "etcd", false},    // 12s ≤ 1.2 × 10s
+		{"15s", "12100ms", "10s", "etcd", true}, // just above
+		{"15s", "10s", "50ms", "etcd", false},   // below the retry period's minimum
+		// The Kubernetes backend also needs whole seconds of lease above renew + retry + 1s.
+		{"15s", "12100ms", "10s", "kubernetes", false},
+		{"3s", "1500ms", "400ms", "kubernetes", true},
+		{"3900ms", "1500ms", "500ms", "kubernetes", false}, // a 3s Lease
 	} {
 		a := Answers{Name: "demo", Module: "example.com/demo", Go: "1.26", Features: []string{"leader"}, Settings: map[string]string{
-			"leader-lease-duration": tt.lease, "leader-renew-deadline": tt.renew, "leader-retry-period": tt.retry}}
+			"leader-lease-duration": tt.lease, "leader-renew-deadline": tt.renew, "leader-retry-period": tt.retry, "leader-backend": tt.backend}}
 		_, err := a.Validate()
 		var ie *InvalidError
 		switch {
