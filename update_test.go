@@ -157,6 +157,18 @@ func manifestOf(t *testing.T, dir string) generator.Manifest {
 	return m
 }
 
+// recordGenerator rewrites the project's manifest as if daemongen version v had generated it.
+func recordGenerator(t *testing.T, dir, v string) {
+	t.Helper()
+	m := manifestOf(t, dir)
+	m.Generator = v
+	enc, err := m.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, generator.ManifestName), string(enc))
+}
+
 // treeDiff is the unified diff from one tree to another, in update --dry-run's format.
 func treeDiff(before, after map[string][]byte) string {
 	var paths []string

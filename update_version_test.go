@@ -7,8 +7,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/daemongen/daemongen/generator"
 )
 
 // TestUpdateRefusesADowngrade: a teammate's older daemongen must not take a project back to
@@ -17,16 +15,7 @@ import (
 func TestUpdateRefusesADowngrade(t *testing.T) {
 	asVersion(t, "v1.1.0")
 	dir := newProject(t, "signals")
-	p := filepath.Join(dir, generator.ManifestName)
-	m := manifestOf(t, dir)
-	m.Generator = "v1.2.0"
-	enc, err := m.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, enc, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	recordGenerator(t, dir, "v1.2.0")
 	before := listTree(t, dir)
 	for _, args := range [][]string{{"update"}, {"update", "--check"}, {"update", "--dry-run"}} {
 		r := daemongen(t, nil, append(args, "--dir", dir)...)

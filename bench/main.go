@@ -340,12 +340,7 @@ func (b *bench) daemonBinaries() (all, noLeader, chaos, allDir string) {
 	noMetrics := filepath.Join(b.tmp, "bin-nometrics")
 	b.gobuild(filepath.Join(b.tmp, "dnometrics"), noMetrics, "-trimpath", "-ldflags=-s -w", "./cmd/dnometrics")
 	b.gobuild(allDir, chaos, "-tags=chaos", "./cmd/dall")
-	hello := filepath.Join(b.tmp, "hello")
-	check(os.MkdirAll(hello, 0o755))
-	check(os.WriteFile(filepath.Join(hello, "go.mod"), []byte("module hello\n\ngo 1.26\n"), 0o644))
-	check(os.WriteFile(filepath.Join(hello, "main.go"), []byte(helloServer), 0o644))
-	helloBin := filepath.Join(b.tmp, "bin-hello")
-	b.gobuild(hello, helloBin, "-trimpath", "-ldflags=-s -w", ".")
+	helloBin := b.buildProgram("hello", helloServer)
 	sa, sn, sh, sm := size(all), size(none), size(helloBin), size(noMetrics)
 	// The 1.3× target is for the standard-library daemon; client_golang (and protobuf under it)
 	// and leader's client-go add to it, reported against both baselines (the leader section
@@ -611,12 +606,7 @@ func main() {
 
 // floorLoad builds and starts probeFloor and puts the same load on it (warm-up round included).
 func (b *bench) floorLoad(rate int, dur time.Duration) ([]time.Duration, int) {
-	dir := filepath.Join(b.tmp, "floor")
-	check(os.MkdirAll(dir, 0o755))
-	check(os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module floor\n\ngo 1.26\n"), 0o644))
-	check(os.WriteFile(filepath.Join(dir, "main.go"), []byte(probeFloor), 0o644))
-	bin := filepath.Join(b.tmp, "bin-floor")
-	b.gobuild(dir, bin, "-trimpath", "-ldflags=-s -w", ".")
+	bin := b.buildProgram("floor", probeFloor)
 	cmd := exec.Command(bin)
 	out, err := cmd.StdoutPipe()
 	check(err)
@@ -989,6 +979,18 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 }
 
 // helpers
+
+// buildProgram builds a one-file baseline program (module name) the way the daemon is
+// shipped (-trimpath -s -w) and returns the binary's path.
+func (b *bench) buildProgram(name, source string) string {
+	dir := filepath.Join(b.tmp, name)
+	check(os.MkdirAll(dir, 0o755))
+	check(os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module "+name+"\n\ngo 1.26\n"), 0o644))
+	check(os.WriteFile(filepath.Join(dir, "main.go"), []byte(source), 0o644))
+	bin := filepath.Join(b.tmp, "bin-"+name)
+	b.gobuild(dir, bin, "-trimpath", "-ldflags=-s -w", ".")
+	return bin
+}
 
 func (b *bench) gobuild(dir, out string, args ...string) {
 	if len(args) == 0 {
