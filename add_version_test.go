@@ -28,34 +28,20 @@ func TestAddRefusesAProjectOfAnotherVersion(t *testing.T) {
 // block (its marker may stand on one side only), and keeping "yours" would drop it unseen.
 // add refuses, like update, while markers or a .rej file are left; nothing is written.
 func TestAddRefusesUnresolvedUpdateConflicts(t *testing.T) {
-	for name, leave := range map[string]func(dir string) error{
-		"markers": func(dir string) error {
-			f, err := os.OpenFile(filepath.Join(dir, "Makefile"), os.O_APPEND|os.O_WRONLY, 0)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			_, err = f.WriteString("<<<<<<< yours\n# mine\n||||||| base (daemongen v1.0.0)\n=======\n# daemongen:targets\n>>>>>>> daemongen v1.1.0\n")
-			return err
+	for name, leave := range map[string]func(t *testing.T, dir string){
+		"markers": func(t *testing.T, dir string) {
+			appendFile(t, filepath.Join(dir, "Makefile"), "<<<<<<< yours\n# mine\n||||||| base (daemongen v1.0.0)\n=======\n# daemongen:targets\n>>>>>>> daemongen v1.1.0\n")
 		},
-		"half-resolved markers": func(dir string) error {
-			f, err := os.OpenFile(filepath.Join(dir, "Makefile"), os.O_APPEND|os.O_WRONLY, 0)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			_, err = f.WriteString("# mine\n=======\n# daemongen:targets\n>>>>>>> daemongen v1.1.0\n")
-			return err
+		"half-resolved markers": func(t *testing.T, dir string) {
+			appendFile(t, filepath.Join(dir, "Makefile"), "# mine\n=======\n# daemongen:targets\n>>>>>>> daemongen v1.1.0\n")
 		},
-		"rej file": func(dir string) error {
-			return os.WriteFile(filepath.Join(dir, "Makefile.rej"), []byte("--- base (daemongen v1.0.0)/Makefile\n+++ daemongen v1.1.0/Makefile\n"), 0o644)
+		"rej file": func(t *testing.T, dir string) {
+			writeFile(t, filepath.Join(dir, "Makefile.rej"), "--- base (daemongen v1.0.0)/Makefile\n+++ daemongen v1.1.0/Makefile\n")
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := newProject(t, "none")
-			if err := leave(dir); err != nil {
-				t.Fatal(err)
-			}
+			leave(t, dir)
 			before := listTree(t, dir)
 			for _, args := range [][]string{{"add", "batch", "--dir", dir}, {"add", "batch", "--dir", dir, "--dry-run"}} {
 				r := daemongen(t, nil, args...)
